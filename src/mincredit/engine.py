@@ -1,0 +1,258 @@
+"""Evaluate subjects against a compiled rulebook as of a date: score, grade and explanation.
+
+N = 公共信用评价分值 × public_weight + (base − 行业不良信息扣分 + 行业荣誉信息加分) × industry_weight,
+all in exact decimals.  Every record appears in the result's items, counted or
+not, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, localcontext
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from mincredit.facts.loading import FactError, SubjectEntry
+from mincredit.facts.models import HonourRecord, Subject, ViolationRecord
+from mincredit.periods import period_end
+from mincredit.rules.compiling import KIND_PREFIX, CompiledRulebook
+
+ZERO = Decimal(0)
+
+
+def exact(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent (962.470 → 962.47, 1E+3 → 1000)."""
+    normalized = value.normalize()
+    sign, digits, exponent = normalized.as_tuple()
+    if isinstance(exponent, int) and exponent > 0:
+        return normalized.quantize(Decimal(1))
+    return normalized
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RulebookRef(Output):
+    id: str
+    version: str
+    title: str
+    status: str
+    subject_kind: str
+
+
+class Item(Output):
+    """One record and what it did to the score."""
+
+    record_id: str
+    type: Literal["violation", "honour"]
+    counted: bool
+    points: Decimal
+    applied: Decimal
+    counts_from: dt.date
+    counts_until: dt.date
+    explanation: str
+    indicator: str | None = None
+    tier: int | None = None
+    indicator_title: str | None = None
+    wording: str | None = None
+    honour: str | None = None
+    level: str | None = None
+    level_name: str | None = None
+
+
+class SubjectResult(Output):
+    uscc: str
+    name: str
+    kind: str
+    status: str
+    evaluated: bool
+    grade: str | None
+    grade_meaning: str | None
+    score: Decimal | None
+    public_score: Decimal | None
+    deductions: Decimal
+    honour_bonus: Decimal
+    not_evaluated_reason: str | None = None
+    items: list[Item]
+
+
+class Evaluation(Output):
+    rulebook: RulebookRef
+    as_of: dt.date
+    results: list[SubjectResult]
+    errors: list[FactError]
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def rulebook_ref(rulebook: CompiledRulebook) -> RulebookRef:
+    identity = rulebook.identity
+    return RulebookRef(id=identity.id, version=identity.version, title=identity.title,
+                       status=identity.status_wording, subject_kind=identity.subject_kind)
+
+
+def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None
+                     ) -> list[FactError]:
+    """Facts that are well-formed but mean nothing under this rulebook."""
+    where = {"file": entry.file if entry else None, "line": entry.line if entry else None,
+             "subject_index": index, "uscc": subject.uscc, "name": subject.name}
+    errors: list[FactError] = []
+    kind = rulebook.subject_kind
+    if subject.kind != kind:
+        errors.append(FactError(
+            f"the subject is a {subject.kind} but rulebook {rulebook.identity.id} {rulebook.identity.version} "
+            f"scores {kind}s; evaluate it with the {subject.kind} rulebook", field="kind", **where))
+        return errors
+    for record in subject.records:
+        if isinstance(record, ViolationRecord):
+            code = record.indicator
+            if code not in rulebook.tiers_of:
+                other = next((k for k, p in KIND_PREFIX.items() if code.startswith(p) and k != kind), None)
+                if other is not None:
+                    message = f"{code} is an indicator for {other}s, but this subject is a {kind}"
+                else:
+                    message = (f"there is no indicator {code} in rulebook {rulebook.identity.id} "
+                               f"{rulebook.identity.version}")
+                errors.append(FactError(message, record_id=record.id, field="indicator", **where))
+            elif record.tier not in rulebook.tiers_of[code]:
+                tiers = rulebook.tiers_of[code]
+                errors.append(FactError(
+                    f"indicator {code} has no tier {record.tier}; it has tiers {tiers[0]}–{tiers[-1]}"
+                    if len(tiers) > 1 else f"indicator {code} has no tier {record.tier}; it has only tier 1",
+                    record_id=record.id, field="tier", **where))
+        elif record.level not in rulebook.honour_levels:
+            errors.append(FactError(f"the honour level {record.level} is not defined in this rulebook",
+                                    record_id=record.id, field="level", **where))
+    if subject.status == "active" and subject.public_score is None and rulebook.missing_public_score == "error":
+        errors.append(FactError(
+            "the 公共信用评价分值 (public credit score from the public credit platform) is missing; "
+            "it is needed for the formula and this rulebook does not assume one", field="public_score", **where))
+    return errors
+
+
+def _violation_items(records: list[ViolationRecord], rulebook: CompiledRulebook, as_of: dt.date) -> list[Item]:
+    items = []
+    years = rulebook.violation_years
+    for record in records:
+        rule = rulebook.tiers[(record.indicator, record.tier)]
+        until = period_end(record.determined_on, years=years)
+        if as_of < record.determined_on:
+            counted, why = False, f"not counted: determined on {record.determined_on}, after the evaluation date"
+        elif as_of > until:
+            counted, why = False, (f"not counted: expired, it counted through {until} "
+                                   f"({years} years from determination on {record.determined_on}, art. 11)")
+        else:
+            counted, why = True, (f"counted: {rule.code} tier {rule.tier}, −{exact(rule.points)} points, "
+                                  f"counts through {until}")
+        items.append(Item(
+            record_id=record.id, type="violation", counted=counted, points=rule.points,
+            applied=rule.points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
+            explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.indicator_title,
+            wording=rule.wording,
+        ))
+    return items
+
+
+def _honour_items(records: list[HonourRecord], rulebook: CompiledRulebook, as_of: dt.date) -> list[Item]:
+    """Honours in force, the same honour once at its highest level, then the cap in award order."""
+    windows = {}
+    for record in records:
+        until = record.valid_until or period_end(record.awarded_on, years=rulebook.honour_default_years)
+        windows[record.id] = until
+    in_force = [r for r in records if r.awarded_on <= as_of <= windows[r.id]]
+    best: dict[str, HonourRecord] = {}
+    for record in sorted(in_force, key=lambda r: (-rulebook.honour_levels[r.level].points, r.awarded_on, r.id)):
+        best.setdefault(record.honour, record)
+    remaining = rulebook.honour_cap
+    applied: dict[str, Decimal] = {}
+    for record in sorted(best.values(), key=lambda r: (r.awarded_on, r.id)):
+        points = rulebook.honour_levels[record.level].points
+        applied[record.id] = min(points, remaining)
+        remaining -= applied[record.id]
+    items = []
+    for record in records:
+        level = rulebook.honour_levels[record.level]
+        until = windows[record.id]
+        amount = applied.get(record.id, ZERO)
+        if record.id in applied:
+            if amount == level.points:
+                why = f"counted: {level.name}, +{exact(level.points)} points, in force through {until}"
+            elif amount > 0:
+                why = (f"counted in part: +{exact(amount)} of {exact(level.points)} points, "
+                       f"the honour bonus is capped at {exact(rulebook.honour_cap)}")
+            else:
+                why = f"not counted: the honour bonus already reached its cap of {exact(rulebook.honour_cap)}"
+        elif as_of < record.awarded_on:
+            why = f"not counted: awarded on {record.awarded_on}, after the evaluation date"
+        elif as_of > until:
+            source = "its stated validity" if record.valid_until else (
+                f"{rulebook.honour_default_years} year from the award, no validity was given (art. 11)")
+            why = f"not counted: no longer in force, it was valid through {until} ({source})"
+        else:
+            winner = best[record.honour]
+            winner_level = rulebook.honour_levels[winner.level]
+            if winner_level.points > level.points:
+                why = (f"not counted: the same honour counts once, at its highest level — record {winner.id} "
+                       f"({winner_level.name}) supersedes it")
+            else:
+                why = f"not counted: the same honour is already counted by record {winner.id}"
+        items.append(Item(
+            record_id=record.id, type="honour", counted=amount > 0, points=level.points, applied=amount,
+            counts_from=record.awarded_on, counts_until=until, explanation=why, honour=record.honour,
+            level=record.level, level_name=level.name,
+        ))
+    return items
+
+
+def evaluate_subject(subject: Subject, rulebook: CompiledRulebook, as_of: dt.date) -> SubjectResult:
+    """Score one subject already checked against the rulebook (see :func:`evaluate`)."""
+    violations = [r for r in subject.records if isinstance(r, ViolationRecord)]
+    honours = [r for r in subject.records if isinstance(r, HonourRecord)]
+    items = _violation_items(violations, rulebook, as_of) + _honour_items(honours, rulebook, as_of)
+    items.sort(key=lambda i: (i.type != "violation", i.counts_from, i.record_id))
+    common = {"uscc": subject.uscc, "name": subject.name, "kind": subject.kind, "status": subject.status,
+              "public_score": subject.public_score, "items": items}
+    if subject.status == "dissolved":
+        return SubjectResult(
+            evaluated=False, grade=None, grade_meaning=None, score=None, deductions=ZERO, honour_bonus=ZERO,
+            not_evaluated_reason="主体资格灭失: a dissolved subject is not evaluated (art. 15)", **common)
+    with localcontext() as context:
+        context.prec = 60
+        deductions = sum((i.applied for i in items if i.type == "violation"), ZERO)
+        bonus = sum((i.applied for i in items if i.type == "honour"), ZERO)
+        public = subject.public_score if subject.public_score is not None else ZERO
+        score = exact(public * rulebook.public_weight
+                      + (rulebook.base - deductions + bonus) * rulebook.industry_weight)
+    band = rulebook.band_for(score)
+    return SubjectResult(
+        evaluated=True, grade=band.grade, grade_meaning=band.meaning, score=score,
+        deductions=exact(deductions), honour_bonus=exact(bonus), **common)
+
+
+def evaluate(
+    subjects: Iterable[Subject | SubjectEntry], rulebook: CompiledRulebook, as_of: dt.date
+) -> Evaluation:
+    """Evaluate every subject; a subject with bad facts goes to ``errors`` and never stops the others."""
+    results: list[SubjectResult] = []
+    errors: list[FactError] = []
+    for index, item in enumerate(subjects):
+        entry = item if isinstance(item, SubjectEntry) else None
+        if entry is not None:
+            if entry.subject is None:
+                errors.extend(entry.errors)
+                continue
+            subject, position = entry.subject, entry.index
+        else:
+            assert isinstance(item, Subject)
+            subject, position = item, index
+        problems = _rulebook_errors(subject, rulebook, position, entry)
+        if problems:
+            errors.extend(problems)
+            continue
+        results.append(evaluate_subject(subject, rulebook, as_of))
+    return Evaluation(rulebook=rulebook_ref(rulebook), as_of=as_of, results=results, errors=errors)

@@ -1,0 +1,100 @@
+"""Facts: the subjects evaluated and their credit records (the public interchange format).
+
+These field names are the interchange format other systems write; unknown
+fields are rejected so a misspelt field is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from mincredit.facts.uscc import uscc_problem
+
+RecordId = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class FactModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ViolationRecord(FactModel):
+    """行业不良信息: one occurrence of an annex deduction indicator at one tier."""
+
+    id: RecordId
+    type: Literal["violation"]
+    indicator: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    tier: int = Field(gt=0)
+    determined_on: dt.date = Field(description="认定之日: the day the behaviour was determined")
+    authority: str | None = None
+    description: str | None = None
+
+
+HonourLevelName = Literal["provincial_government", "city_government", "ministry", "provincial_department"]
+
+
+class HonourRecord(FactModel):
+    """行业荣誉信息: an honour title or commendation awarded at one level."""
+
+    id: RecordId
+    type: Literal["honour"]
+    honour: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    level: HonourLevelName
+    awarded_on: dt.date
+    valid_until: dt.date | None = None
+    authority: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _validity_after_award(self) -> HonourRecord:
+        if self.valid_until is not None and self.valid_until < self.awarded_on:
+            raise ValueError(f"valid_until {self.valid_until} is before awarded_on {self.awarded_on}")
+        return self
+
+
+Record = Annotated[ViolationRecord | HonourRecord, Field(discriminator="type")]
+
+
+class Subject(FactModel):
+    """A mining-rights holder or an agency, identified by its 统一社会信用代码."""
+
+    uscc: str
+    name: Annotated[str, StringConstraints(min_length=1)]
+    kind: Literal["miner", "agency"]
+    status: Literal["active", "dissolved"] = "active"
+    public_score: Decimal | None = Field(default=None, ge=0, le=1000)
+    records: list[Record] = Field(default_factory=list)
+
+    @field_validator("uscc")
+    @classmethod
+    def _valid_uscc(cls, value: str) -> str:
+        problem = uscc_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("public_score", mode="before")
+    @classmethod
+    def _exact_score(cls, value: object) -> object:
+        # A float has already lost the decimal the user wrote; its shortest repr is what they wrote.
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        return value
+
+    @model_validator(mode="after")
+    def _unique_record_ids(self) -> Subject:
+        seen: set[str] = set()
+        for record in self.records:
+            if record.id in seen:
+                raise ValueError(f"the record id {record.id!r} is used twice; every record needs its own id")
+            seen.add(record.id)
+        return self
+
+
+class FactsDocument(FactModel):
+    """A facts file: a list of subjects."""
+
+    subjects: list[Subject]

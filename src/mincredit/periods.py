@@ -1,0 +1,30 @@
+"""Periods counted as the Civil Code counts them (arts. 200–204).
+
+Art. 201: the starting day is not counted; art. 202: a period in years or
+months ends on the corresponding day of the last year or month, or on that
+month's last day when it has no corresponding day (29 February → 28 February).
+So a five-year retention from 2020-05-10 runs through 2025-05-10 inclusive.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """The corresponding day ``months`` later, or that month's last day if it has none."""
+    total = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(start.day, last))
+
+
+def add_years(start: dt.date, years: int) -> dt.date:
+    return add_months(start, 12 * years)
+
+
+def period_end(start: dt.date, *, years: int = 0, months: int = 0) -> dt.date:
+    """The last day of a period of years/months beginning the day after ``start`` (inclusive end)."""
+    return add_months(start, 12 * years + months)

@@ -1,0 +1,209 @@
+"""Read YAML into plain Python data, safely, keeping where every value came from.
+
+Rulebooks and facts are data written by people, so they are read the way a
+linter reads code: the parser only composes the node tree, and this module
+turns nodes into ``dict``/``list``/scalars itself.  Nothing is ever
+constructed from a tag, anchors and aliases are refused (so an alias bomb is
+never expanded), duplicate keys and tabs are reported, and every value keeps
+its line and column so that later errors can point at the exact spot.
+
+Floats are read as :class:`decimal.Decimal` from their source text, so that
+``812.35`` stays exactly 812.35.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path = tuple[str | int, ...]
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column in a source file."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    """Why a YAML text could not be read; ``code`` is the lint code it maps to."""
+
+    code: str
+    message: str
+    position: Position
+
+
+class YamlReadError(Exception):
+    """The text is not usable YAML data; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[YamlProblem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(f"line {first.position.line}, column {first.position.column}: {first.message}")
+
+
+@dataclass
+class SourceMap:
+    """Where each value (by its path from the document root) and each mapping key starts."""
+
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> Position:
+        """The position of ``path``, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), Position(1, 1))
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    source_map: SourceMap
+
+
+def _position(node: Node) -> Position:
+    mark = node.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _tab_problems(text: str) -> list[YamlProblem]:
+    problems: list[YamlProblem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if "\t" in line[:indent]:
+            problems.append(
+                YamlProblem("Y003", "a tab is used for indentation; YAML indents with spaces only",
+                            Position(number, line.index("\t") + 1))
+            )
+    return problems
+
+
+def _scalar(node: ScalarNode, problems: list[YamlProblem]) -> Any:
+    tag = str(node.tag)
+    text: str = node.value
+    try:
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return text.lower() in {"true", "yes", "on"}
+        if tag == "tag:yaml.org,2002:int":
+            return int(text.replace("_", ""), 0)
+        if tag == "tag:yaml.org,2002:float":
+            return Decimal(text.replace("_", ""))
+        if tag == "tag:yaml.org,2002:timestamp":
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return text  # a date-time: leave it as text, the schema will say it is not a date
+    except (ValueError, InvalidOperation):
+        problems.append(YamlProblem("Y001", f"the value {text!r} cannot be read as {tag.rsplit(':', 1)[-1]}",
+                                    _position(node)))
+        return text
+    return text
+
+
+def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
+             problems: list[YamlProblem]) -> Any:
+    if id(node) in seen:
+        problems.append(YamlProblem(
+            "Y005", "an alias (*name) repeats an anchored node; rulebooks and facts must spell every value out",
+            _position(node)))
+        return None
+    seen.add(id(node))
+    source_map.values[path] = _position(node)
+    tag = str(node.tag)
+    if tag not in _STANDARD_TAGS:
+        problems.append(YamlProblem(
+            "Y004", f"the YAML tag {tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; "
+                    "only plain data (text, numbers, dates, lists, mappings) may appear",
+            _position(node)))
+        return None
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                problems.append(YamlProblem("Y001", "a mapping key must be plain text", _position(key_node)))
+                continue
+            key_value = _scalar(key_node, problems)
+            key = str(key_value) if not isinstance(key_value, str) else key_value
+            if key in result:
+                problems.append(YamlProblem(
+                    "Y002", f"the key {key!r} appears twice in the same mapping (first at line "
+                            f"{source_map.keys[(*path, key)].line}); only one of them would be used",
+                    _position(key_node)))
+                continue
+            source_map.keys[(*path, key)] = _position(key_node)
+            result[key] = _convert(value_node, (*path, key), seen, source_map, problems)
+        return result
+    if isinstance(node, SequenceNode):
+        return [
+            _convert(item, (*path, index), seen, source_map, problems)
+            for index, item in enumerate(node.value)
+        ]
+    assert isinstance(node, ScalarNode)
+    return _scalar(node, problems)
+
+
+def read_yaml(text: str) -> YamlDocument:
+    """Parse one YAML document into plain data and its source map, or raise YamlReadError."""
+    problems = _tab_problems(text)
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        message = " ".join(part for part in (error.context, error.problem) if part)
+        raise YamlReadError([*problems, YamlProblem("Y001", f"YAML does not parse: {message}", position)]) \
+            from None
+    except YAMLError as error:
+        raise YamlReadError([*problems, YamlProblem("Y001", f"YAML does not parse: {error}", Position(1, 1))]) \
+            from None
+    source_map = SourceMap()
+    if node is None:
+        raise YamlReadError([*problems, YamlProblem("Y006", "the file is empty", Position(1, 1))])
+    data = _convert(node, (), set(), source_map, problems)
+    if problems:
+        raise YamlReadError(sorted(problems, key=lambda p: (p.position.line, p.position.column)))
+    return YamlDocument(data=data, source_map=source_map)
+
+
+def decode_utf8(raw: bytes) -> str:
+    """Decode file bytes as UTF-8 or raise YamlReadError at the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise YamlReadError([YamlProblem(
+            "Y007", f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x} cannot start a character)",
+            Position(line, column))]) from None
