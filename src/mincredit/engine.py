@@ -41,6 +41,7 @@ class RulebookRef(Output):
     title: str
     status: str
     subject_kind: str
+    digest: str
 
 
 class Item(Output):
@@ -93,7 +94,8 @@ class Evaluation(Output):
 def rulebook_ref(rulebook: CompiledRulebook) -> RulebookRef:
     identity = rulebook.identity
     return RulebookRef(id=identity.id, version=identity.version, title=identity.title,
-                       status=identity.status_wording, subject_kind=identity.subject_kind)
+                       status=identity.status_wording, subject_kind=identity.subject_kind,
+                       digest=rulebook.digest)
 
 
 def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
+from mincredit.rules.digest import rulebook_digest
 from mincredit.rules.schema import Bound, GradeBand, HonourLevel, Identity, Rulebook
 
 KIND_PREFIX = {"miner": "M", "agency": "A"}
@@ -59,6 +60,7 @@ class CompiledRulebook:
 
     source: Rulebook
     identity: Identity
+    digest: str
     tiers: Mapping[tuple[str, int], CompiledTier]
     tiers_of: Mapping[str, tuple[int, ...]]
     honour_levels: Mapping[str, HonourLevel]
@@ -132,6 +134,7 @@ def compile_rulebook(rulebook: Rulebook) -> CompiledRulebook:
     return CompiledRulebook(
         source=rulebook,
         identity=identity,
+        digest=rulebook_digest(rulebook),
         tiers=MappingProxyType(tiers),
         tiers_of=MappingProxyType(tiers_of),
         honour_levels=MappingProxyType(levels),

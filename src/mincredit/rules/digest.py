@@ -1,0 +1,39 @@
+"""The digest of a rulebook's meaning: SHA-256 over its canonical content.
+
+What is hashed: the validated rulebook (every field the schema knows, with
+defaults filled in), serialised as JSON with sorted keys, no insignificant
+whitespace, UTF-8, numbers written as normalised decimals (0.20 and 0.2 are
+the same number) and dates as YYYY-MM-DD.  Comments, key order, quoting and
+layout of the YAML file are not part of it, so reformatting a rulebook keeps
+its digest while any change of meaning changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from mincredit.rules.schema import Rulebook
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        normalized = value.normalize()
+        return format(normalized, "f")
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def canonical_json(rulebook: Rulebook) -> str:
+    data = _canonical(rulebook.model_dump(mode="python", by_alias=True))
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def rulebook_digest(rulebook: Rulebook) -> str:
+    """``sha256:<hex>`` of the rulebook's canonical content."""
+    return "sha256:" + hashlib.sha256(canonical_json(rulebook).encode("utf-8")).hexdigest()
