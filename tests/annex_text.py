@@ -91,7 +91,10 @@ def miner_indicators() -> list[AnnexIndicator]:
 
 
 def agency_indicators() -> list[AnnexIndicator]:
-    return _deduction_table("四、地矿中介服务机构行业不良信息扣分标准", "《内蒙古自治区矿业权人和地矿中介服务机构信用监督管理办法》起草说明")
+    return _deduction_table(
+        "四、地矿中介服务机构行业不良信息扣分标准",
+        "《内蒙古自治区矿业权人和地矿中介服务机构信用监督管理办法》起草说明",
+    )
 
 
 @dataclass

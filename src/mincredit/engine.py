@@ -20,12 +20,13 @@ from mincredit.periods import period_end
 from mincredit.rules.compiling import KIND_PREFIX, CompiledRulebook
 
 ZERO = Decimal(0)
+PLURAL = {"miner": "miners (矿业权人)", "agency": "agencies (地矿中介服务机构)"}
 
 
 def exact(value: Decimal) -> Decimal:
     """The same number without trailing zeros or exponent (962.470 → 962.47, 1E+3 → 1000)."""
     normalized = value.normalize()
-    sign, digits, exponent = normalized.as_tuple()
+    exponent = normalized.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
         return normalized.quantize(Decimal(1))
     return normalized
@@ -101,14 +102,17 @@ def rulebook_ref(rulebook: CompiledRulebook) -> RulebookRef:
 def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None
                      ) -> list[FactError]:
     """Facts that are well-formed but mean nothing under this rulebook."""
-    where = {"file": entry.file if entry else None, "line": entry.line if entry else None,
-             "subject_index": index, "uscc": subject.uscc, "name": subject.name}
+    def problem(message: str, field: str, record_id: str | None = None) -> FactError:
+        return FactError(message, file=entry.file if entry else None, line=entry.line if entry else None,
+                         subject_index=index, uscc=subject.uscc, name=subject.name,
+                         record_id=record_id, field=field)
+
     errors: list[FactError] = []
     kind = rulebook.subject_kind
     if subject.kind != kind:
-        errors.append(FactError(
+        errors.append(problem(
             f"the subject is a {subject.kind} but rulebook {rulebook.identity.id} {rulebook.identity.version} "
-            f"scores {kind}s; evaluate it with the {subject.kind} rulebook", field="kind", **where))
+            f"scores {PLURAL[kind]}; evaluate it with the {subject.kind} rulebook", "kind"))
         return errors
     for record in subject.records:
         if isinstance(record, ViolationRecord):
@@ -116,24 +120,24 @@ def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, e
             if code not in rulebook.tiers_of:
                 other = next((k for k, p in KIND_PREFIX.items() if code.startswith(p) and k != kind), None)
                 if other is not None:
-                    message = f"{code} is an indicator for {other}s, but this subject is a {kind}"
+                    message = f"{code} is an indicator for {PLURAL[other]}, but this subject is a {kind}"
                 else:
                     message = (f"there is no indicator {code} in rulebook {rulebook.identity.id} "
                                f"{rulebook.identity.version}")
-                errors.append(FactError(message, record_id=record.id, field="indicator", **where))
+                errors.append(problem(message, "indicator", record.id))
             elif record.tier not in rulebook.tiers_of[code]:
                 tiers = rulebook.tiers_of[code]
-                errors.append(FactError(
+                errors.append(problem(
                     f"indicator {code} has no tier {record.tier}; it has tiers {tiers[0]}–{tiers[-1]}"
                     if len(tiers) > 1 else f"indicator {code} has no tier {record.tier}; it has only tier 1",
-                    record_id=record.id, field="tier", **where))
+                    "tier", record.id))
         elif record.level not in rulebook.honour_levels:
-            errors.append(FactError(f"the honour level {record.level} is not defined in this rulebook",
-                                    record_id=record.id, field="level", **where))
+            errors.append(problem(f"the honour level {record.level} is not defined in this rulebook",
+                                  "level", record.id))
     if subject.status == "active" and subject.public_score is None and rulebook.missing_public_score == "error":
-        errors.append(FactError(
+        errors.append(problem(
             "the 公共信用评价分值 (public credit score from the public credit platform) is missing; "
-            "it is needed for the formula and this rulebook does not assume one", field="public_score", **where))
+            "it is needed for the formula and this rulebook does not assume one", "public_score"))
     return errors
 
 

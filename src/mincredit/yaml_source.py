@@ -120,9 +120,12 @@ def _scalar(node: ScalarNode, problems: list[YamlProblem]) -> Any:
         if tag == "tag:yaml.org,2002:float":
             return Decimal(text.replace("_", ""))
         if tag == "tag:yaml.org,2002:timestamp":
-            if len(text) == 10:
-                return dt.date.fromisoformat(text)
-            return text  # a date-time: leave it as text, the schema will say it is not a date
+            # Anything but a valid calendar date stays text, so the schema reports it at its field
+            # (2023-13-10 is "not a valid date" for that record, not an unreadable file).
+            try:
+                return dt.date.fromisoformat(text) if len(text) == 10 else text
+            except ValueError:
+                return text
     except (ValueError, InvalidOperation):
         problems.append(YamlProblem("Y001", f"the value {text!r} cannot be read as {tag.rsplit(':', 1)[-1]}",
                                     _position(node)))

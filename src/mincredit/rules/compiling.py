@@ -8,9 +8,9 @@ with no grade), because scoring someone with such a rulebook would be wrong.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from collections.abc import Mapping
 from types import MappingProxyType
 
 from mincredit.rules.digest import rulebook_digest

@@ -125,7 +125,7 @@ class Indicator(Strict):
     code: IndicatorCode
     row: int = Field(gt=0)
     title: NonEmptyText
-    line: int | None = Field(default=None, gt=0)
+    line: int | None = Field(default=None, gt=0, description="line of the row number in the regulation file")
     tiers: list[Tier] = Field(min_length=1)
 
 

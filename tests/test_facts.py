@@ -1,0 +1,145 @@
+"""Facts files: typed validation, errors a clerk can act on, nothing dropped silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from builders import MINER_USCC, shipped
+
+from mincredit.engine import evaluate
+from mincredit.facts.loading import FactsFileError, read_facts_file
+from mincredit.facts.uscc import check_character, uscc_problem
+
+BROKEN = """\
+subjects:
+  - uscc: 91150600MA13R7T5Q6
+    name: 好的矿业公司
+    kind: miner
+    public_score: 812.35
+  - uscc: 91150600MA13R7T5Q7
+    name: 校验码错误公司
+    kind: miner
+    public_score: 800
+  - uscc: 91150200MA0N8K2L4Q
+    name: 日期错误公司
+    kind: miner
+    public_score: 800
+    records:
+      - {id: v-1, type: violation, indicator: M03, tier: 2, determined_on: 2023-13-10}
+  - uscc: 91150100MA0Q3F9X1W
+    name: 重复编号公司
+    kind: miner
+    public_score: 800
+    records:
+      - {id: v-1, type: violation, indicator: M03, tier: 2, determined_on: 2023-05-10}
+      - {id: v-1, type: violation, indicator: M04, tier: 1, determined_on: 2023-05-10}
+  - uscc: 91150700MA0R5P6J2E
+    name: 分数越界公司
+    kind: miner
+    public_score: 1000.5
+  - uscc: 91152500MA7W4E8H0B
+    name: 拼写错误公司
+    kind: miner
+    public_scor: 800
+  - uscc: 12150000MB1A2C3D4A
+    name: 中介指标错用公司
+    kind: miner
+    public_score: 800
+    records:
+      - {id: x-1, type: violation, indicator: A05, tier: 1, determined_on: 2023-05-10}
+"""
+
+
+@pytest.fixture
+def broken_file(tmp_path: Path) -> Path:
+    path = tmp_path / "facts.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    return path
+
+
+def test_each_bad_subject_is_reported_and_the_good_one_evaluated(broken_file: Path):
+    evaluation = evaluate(read_facts_file(broken_file), shipped("miner"), dt.date(2024, 6, 30))
+    assert [r.name for r in evaluation.results] == ["好的矿业公司"]
+    assert evaluation.results[0].score == Decimal("962.47")
+    described = [e.describe() for e in evaluation.errors]
+    assert len(described) == 6, described
+    by_name = {e.name: e for e in evaluation.errors}
+    check = by_name["校验码错误公司"]
+    assert (check.field, check.line, check.subject_index) == ("uscc", 6, 1)
+    assert "check character" in check.message and "'6'" in check.message
+    date = by_name["日期错误公司"]
+    assert (date.record_id, date.field, date.line) == ("v-1", "determined_on", 15)
+    assert "YYYY-MM-DD" in date.message
+    duplicate = by_name["重复编号公司"]
+    assert "'v-1' is used twice" in duplicate.message
+    score = by_name["分数越界公司"]
+    assert score.field == "public_score" and "between 0 and 1000" in score.message
+    unknown = by_name["拼写错误公司"]
+    assert unknown.field == "public_scor" and "not a known field" in unknown.message and unknown.line == 30
+    wrong_kind = by_name["中介指标错用公司"]
+    assert (wrong_kind.record_id, wrong_kind.field) == ("x-1", "indicator")
+    assert "A05 is an indicator for agencies" in wrong_kind.message
+    text = date.describe()
+    assert text.startswith(f"{broken_file}, line 15: subject #3 (91150200MA0N8K2L4Q 日期错误公司): record v-1: "
+                           "field 'determined_on'")
+
+
+def test_json_keeps_decimals_exact(tmp_path: Path):
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps({"subjects": [{"uscc": MINER_USCC, "name": "某", "kind": "miner",
+                                              "public_score": 0.1}]}), encoding="utf-8")
+    (entry,) = list(read_facts_file(path))
+    assert entry.subject is not None and entry.subject.public_score == Decimal("0.1")
+
+
+def test_json_lines_report_the_line_of_a_bad_subject(tmp_path: Path):
+    good = {"uscc": MINER_USCC, "name": "某", "kind": "miner", "public_score": 500}
+    path = tmp_path / "facts.jsonl"
+    path.write_text(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "kind": "mine"}) + "\n",
+                    encoding="utf-8")
+    entries = list(read_facts_file(path))
+    assert [e.subject is not None for e in entries] == [True, False, False]
+    assert entries[1].errors[0].line == 2 and "not valid JSON" in entries[1].errors[0].message
+    assert entries[2].errors[0].line == 3 and entries[2].errors[0].field == "kind"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("subjects: [\n", "does not parse"),
+    ("- a\n- b\n", "'subjects:' list"),
+    ("subjects: []\nextra: 1\n", "unknown top-level field 'extra'"),
+    ("subjects: !!python/object/apply:os.system [echo hi]\n", "not allowed"),
+])
+def test_unusable_files_say_why(tmp_path: Path, text: str, words: str):
+    path = tmp_path / "facts.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FactsFileError) as caught:
+        list(read_facts_file(path))
+    assert words in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_invalid_utf8_is_reported(tmp_path: Path):
+    path = tmp_path / "facts.yaml"
+    path.write_bytes(b"subjects:\n  - name: \xff\n")
+    with pytest.raises(FactsFileError, match="not valid UTF-8"):
+        list(read_facts_file(path))
+
+
+@pytest.mark.parametrize(("code", "problem"), [
+    ("91150600MA13R7T5Q6", None),
+    ("91150600MA13R7T5Q", "18 characters"),
+    ("91150600MA13R7T5QO", "cannot appear"),
+    ("91150600MA13R7T5Q5", "check character"),
+])
+def test_uscc_check(code: str, problem: str | None):
+    found = uscc_problem(code)
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_uscc_check_character_known_value():
+    # GB 32100-2015 worked through by hand for this code: weighted sum 676, 676 mod 31 = 25, 31 − 25 = 6
+    assert check_character("91150600MA13R7T5Q") == "6"
