@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 
@@ -20,6 +21,7 @@ from mincredit.report import deduction_table_text, evaluation_json, print_evalua
 from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid
 from mincredit.rules.loading import RulebookError
 from mincredit.rules.registry import UnknownRulebook, load_rulebook
+from mincredit.scenarios import run_scenarios
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -68,6 +70,25 @@ def run_table(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_test(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageProblem(f"no such file or folder: {', '.join(missing)}")
+    run = run_scenarios(paths)
+    for failure in run.failures:
+        print(failure.describe())
+    if args.coverage:
+        for (rulebook_id, version), gaps in run.coverage.missing().items():
+            print(f"coverage of {rulebook_id} {version}:")
+            for what, names in gaps.items():
+                print(f"  {what} not exercised: {', '.join(names) if names else 'none'}")
+    failed = run.scenarios - run.passed
+    print(f"{run.scenarios} scenarios: {run.passed} passed, {failed} failed"
+          + (f", {len(run.failures)} failure(s)" if run.failures else ""))
+    return EXIT_OK if not run.failures else EXIT_PROBLEMS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mincredit",
@@ -91,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     table_parser.add_argument("--rulebook", required=True, help="shipped rulebook id or rulebook file path")
     table_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     table_parser.set_defaults(handler=run_table)
+
+    test_parser = commands.add_parser("test", help="run drafters' scenario tests (YAML files or folders)")
+    test_parser.add_argument("paths", nargs="+", help="scenario files, or folders searched for *.yaml")
+    test_parser.add_argument("--coverage", action="store_true",
+                             help="list the tiers, honour levels and grade bands no scenario exercises")
+    test_parser.set_defaults(handler=run_test)
 
     return parser
 

@@ -10,11 +10,27 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from mincredit.facts.uscc import uscc_problem
 
-RecordId = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+def digits_as_text(value: object) -> object:
+    """YAML reads an all-digit code (a USCC ending in a digit, ``id: 7``) as a number; it is a label."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+RecordId = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
 
 
 class FactModel(BaseModel):
@@ -61,7 +77,7 @@ Record = Annotated[ViolationRecord | HonourRecord, Field(discriminator="type")]
 class Subject(FactModel):
     """A mining-rights holder or an agency, identified by its 统一社会信用代码."""
 
-    uscc: str
+    uscc: Annotated[str, BeforeValidator(digits_as_text)]
     name: Annotated[str, StringConstraints(min_length=1)]
     kind: Literal["miner", "agency"]
     status: Literal["active", "dissolved"] = "active"
