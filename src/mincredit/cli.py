@@ -9,19 +9,33 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
+from mincredit.batch import BatchRequest, ColumnarUnavailable, output_format, quarter_end, run_batch
+from mincredit.diff import diff_json, diff_rulebooks, plot_impact, print_diff
 from mincredit.engine import evaluate
-from mincredit.facts.loading import FactsFileError, read_facts_file
+from mincredit.facts.loading import FactsFileError, SubjectEntry, read_facts_file
+from mincredit.lint.command import add_lint_parser
+from mincredit.replay import ReplayError, atomic_write, evaluation_record, replay, write_record
 from mincredit.report import deduction_table_text, evaluation_json, print_evaluation_table
 from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid
 from mincredit.rules.loading import RulebookError
-from mincredit.rules.registry import UnknownRulebook, load_rulebook
+from mincredit.rules.registry import (
+    LibraryError,
+    ResolvedRulebook,
+    RulebookLibrary,
+    UnknownRulebook,
+    period_text,
+    resolve_rulebook,
+)
 from mincredit.scenarios import run_scenarios
+from mincredit.versions import print_versions, version_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -37,33 +51,114 @@ def parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def open_rulebook(spec: str) -> CompiledRulebook:
+def resolve_or_fail(spec: str, *, as_of: dt.date | None = None,
+                    library: RulebookLibrary | None = None) -> ResolvedRulebook:
+    """A rulebook by path, id@version, or id (in force on ``as_of``, else the newest); UsageProblem if none."""
     try:
-        return load_rulebook(spec)
-    except (UnknownRulebook, RulebookError, RulebookInvalid) as error:
+        return resolve_rulebook(spec, as_of=as_of, library=library)
+    except (UnknownRulebook, RulebookError, RulebookInvalid, LibraryError) as error:
         raise UsageProblem(str(error)) from None
+
+
+def open_rulebook(spec: str, *, as_of: dt.date | None = None,
+                  library: RulebookLibrary | None = None) -> CompiledRulebook:
+    return resolve_or_fail(spec, as_of=as_of, library=library).rulebook
+
+
+def _library(args: argparse.Namespace) -> RulebookLibrary | None:
+    """The rulebook library given with --library, or None for the shipped one."""
+    directory = getattr(args, "library", None)
+    if directory is None:
+        return None
+    if not Path(directory).is_dir():
+        raise UsageProblem(f"the rulebook library {directory} is not a folder")
+    return RulebookLibrary(Path(directory))
+
+
+def _read_facts(path: str) -> list[SubjectEntry]:
+    try:
+        return list(read_facts_file(path))
+    except FactsFileError as error:
+        raise UsageProblem(error.error.describe()) from None
 
 
 def _stdout_console() -> Console:
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
-def run_evaluate(args: argparse.Namespace) -> int:
-    rulebook = open_rulebook(args.rulebook)
+def parse_quarter(text: str) -> dt.date:
     try:
-        entries = list(read_facts_file(args.facts))
-    except FactsFileError as error:
-        raise UsageProblem(error.error.describe()) from None
+        return quarter_end(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    if args.as_of is None:
+        args.as_of = args.quarter            # --quarter 2024Q3 is the quarter's last day
+    batch = args.output is not None or args.format == "jsonl"
+    if not batch and (args.no_explain or args.jobs != 1 or args.subjects is not None):
+        raise UsageProblem("--no-explain, --jobs and --subjects go with --output FILE or --format jsonl")
+    resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args))
+    rulebook = resolved.rulebook
+    if not resolved.in_force_on(args.as_of):   # only a version or file named explicitly gets here
+        identity = rulebook.identity
+        print(f"mincredit evaluate: note: {identity.id}@{identity.version} is in force "
+              f"{period_text(identity.effective.start, identity.effective.end)}, not on {args.as_of}; "
+              "evaluating with it because it was named explicitly", file=sys.stderr)
+    if batch:
+        return run_batch_evaluate(args, rulebook)
+    entries = _read_facts(args.facts)
     evaluation = evaluate(entries, rulebook, args.as_of)
     if args.format == "json":
         sys.stdout.write(evaluation_json(evaluation))
     else:
         print_evaluation_table(evaluation, _stdout_console(), details=not args.no_details)
+    if args.record is not None:
+        try:
+            write_record(args.record, evaluation_record(evaluation, entries, facts_file=args.facts))
+        except OSError as error:
+            raise UsageProblem(f"cannot write the evaluation record {args.record}: {error}") from None
     return EXIT_OK if evaluation.complete else EXIT_PROBLEMS
 
 
+def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> int:
+    """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
+    if args.record is not None:
+        raise UsageProblem("--record keeps a whole evaluation in one file for replay; "
+                           "it does not go with --output or --format jsonl")
+    facts = Path(args.facts)
+    output = Path(args.output) if args.output is not None else None
+    if output is not None:
+        try:
+            output_format(output)
+        except ValueError as error:
+            raise UsageProblem(str(error)) from None
+        if not (output.parent if str(output.parent) else Path(".")).is_dir():
+            raise UsageProblem(f"the folder of the output {output} does not exist")
+        if output.exists() and facts.exists() and output.resolve() == facts.resolve():
+            raise UsageProblem("the output would replace the facts file it reads")
+    request = BatchRequest(facts, rulebook, args.as_of, output, explain=not args.no_explain,
+                           jobs=args.jobs if args.jobs > 0 else (os.cpu_count() or 1),
+                           subjects_file=Path(args.subjects) if args.subjects is not None else None,
+                           progress=sys.stderr.isatty())
+    try:
+        summary = run_batch(request, on_error=lambda error: print(error.describe(), file=sys.stderr))
+    except FactsFileError as error:
+        raise UsageProblem(error.error.describe()) from None
+    except ColumnarUnavailable as error:
+        raise UsageProblem(str(error)) from None
+    except KeyboardInterrupt:
+        print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
+              file=sys.stderr)
+        return 130
+    print(f"mincredit evaluate: {summary.describe(band.grade for band in rulebook.bands)}"
+          + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)
+    return EXIT_OK if summary.error_subjects == 0 else EXIT_PROBLEMS
+
+
 def run_table(args: argparse.Namespace) -> int:
-    rulebook = open_rulebook(args.rulebook)
+    rulebook = open_rulebook(args.rulebook, library=_library(args))
     text = deduction_table_text(rulebook, args.format, _stdout_console())
     if text is not None:
         sys.stdout.write(text)
@@ -89,6 +184,88 @@ def run_test(args: argparse.Namespace) -> int:
     return EXIT_OK if not run.failures else EXIT_PROBLEMS
 
 
+def run_versions(args: argparse.Namespace) -> int:
+    library = _library(args) or RulebookLibrary.shipped()
+    day = args.as_of or dt.date.today()
+    try:
+        rows = version_rows(library, args.id, day)
+    except (UnknownRulebook, RulebookError, LibraryError) as error:
+        raise UsageProblem(str(error)) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_versions(rows, _stdout_console(), library, day)
+    return EXIT_OK
+
+
+def _shown(value: object) -> str:
+    return "(absent)" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    try:
+        outcome = replay(args.record, args.facts, library=_library(args) or RulebookLibrary.shipped(),
+                         rulebook=args.rulebook)
+    except FactsFileError as error:
+        raise UsageProblem(error.error.describe()) from None
+    except (ReplayError, RulebookError, RulebookInvalid, LibraryError) as error:
+        raise UsageProblem(str(error)) from None
+    record = outcome.record
+    if args.format == "json":
+        sys.stdout.write(json.dumps({
+            "identical": outcome.identical,
+            "rulebook": {"id": record.rulebook_id, "version": record.rulebook_version,
+                         "digest": record.rulebook_digest},
+            "as_of": record.as_of.isoformat(), "facts_digest": record.facts_digest,
+            "recorded_with": record.library_version, "replayed_with": outcome.library_version,
+            "differences": [{"subject": d.subject, "field": d.field, "recorded": d.recorded, "replayed": d.replayed}
+                            for d in outcome.differences],
+        }, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print(f"replayed {args.record}: {record.rulebook_id}@{record.rulebook_version} ({record.rulebook_digest}), "
+              f"as of {record.as_of}, {len(outcome.evaluation.results)} subject(s) evaluated; "
+              f"recorded with mincredit {record.library_version}, replayed with {outcome.library_version}")
+        if outcome.identical:
+            print("identical")
+        else:
+            print(f"{len(outcome.differences)} difference(s) (subject, field, recorded value, replayed value):")
+            for difference in outcome.differences:
+                print(f"  {difference.subject}\t{difference.field}\t{_shown(difference.recorded)}\t"
+                      f"{_shown(difference.replayed)}")
+    return EXIT_OK if outcome.identical else EXIT_PROBLEMS
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    library = _library(args)
+    old = open_rulebook(args.old, library=library)
+    new = open_rulebook(args.new, library=library)
+    if old.subject_kind != new.subject_kind:
+        raise UsageProblem(f"{args.old} scores {old.subject_kind}s and {args.new} scores {new.subject_kind}s; "
+                           "compare two versions of the same rulebook")
+    if args.population is None and (args.as_of is not None or args.plot is not None):
+        raise UsageProblem("--as-of and --plot go with --population FACTS")
+    if args.population is not None and args.as_of is None:
+        raise UsageProblem("--population needs --as-of DATE: the date both rulebooks evaluate the population on")
+    population = _read_facts(args.population) if args.population is not None else None
+    report = diff_rulebooks(old, new, population=population, as_of=args.as_of, facts=args.population)
+    if args.format == "json":
+        sys.stdout.write(diff_json(report))
+    else:
+        print_diff(report, _stdout_console())
+    if args.plot is not None and report.impact is not None:
+        try:
+            png = plot_impact(report.impact, old, new)
+        except ImportError:
+            raise UsageProblem("--plot needs matplotlib: pip install 'mincredit[plot]'") from None
+        try:
+            atomic_write(args.plot, png)
+        except OSError as error:
+            raise UsageProblem(f"cannot write the plot {args.plot}: {error}") from None
+    if population is not None and any(entry.subject is None for entry in population):
+        return EXIT_PROBLEMS   # facts no rulebook can read: the impact leaves those subjects out
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mincredit",
@@ -98,19 +275,41 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     evaluate_parser = commands.add_parser("evaluate", help="score and grade the subjects of a facts file")
-    evaluate_parser.add_argument("facts", help="facts file (.yaml, .json, or .jsonl with one subject a line)")
+    evaluate_parser.add_argument("facts", help="facts file (.yaml, .json, .jsonl with one subject a line, or "
+                                               ".parquet/.csv with one record a row: docs/columnar.md)")
     evaluate_parser.add_argument("--rulebook", required=True,
-                                 help="shipped rulebook id (miner, agency) or a rulebook file path")
-    evaluate_parser.add_argument("--as-of", required=True, type=parse_date, dest="as_of",
-                                 help="evaluation date, YYYY-MM-DD")
-    evaluate_parser.add_argument("--format", choices=("table", "json"), default="table")
+                                 help="rulebook id (miner, agency: the version in force on --as-of), "
+                                      "id@version (miner@2020-draft), or a rulebook file path")
+    when = evaluate_parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--as-of", type=parse_date, dest="as_of", help="evaluation date, YYYY-MM-DD")
+    when.add_argument("--quarter", type=parse_quarter,
+                      help="evaluate as of the quarter's last day: 2024Q3 is 2024-09-30 (art. 15)")
+    evaluate_parser.add_argument("--format", choices=("table", "json", "jsonl"), default="table",
+                                 help="jsonl: stream one result a line to stdout (like --output FILE.jsonl)")
+    evaluate_parser.add_argument("--output", metavar="FILE",
+                                 help="write the results to FILE (.jsonl or .parquet), atomically, streaming "
+                                      "the input chunk by chunk; errors go to stderr, a summary at the end")
+    evaluate_parser.add_argument("--no-explain", action="store_true", dest="no_explain",
+                                 help="with --output/--format jsonl: results without items (explanations); "
+                                      "the same scores, much faster")
+    evaluate_parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                                 help="with --output/--format jsonl: evaluate in N processes (0: one per core); "
+                                      "results identical and in input order")
+    evaluate_parser.add_argument("--subjects", metavar="FILE",
+                                 help="Parquet/CSV records: the subjects in this second file, joined on uscc "
+                                      "(docs/columnar.md)")
     evaluate_parser.add_argument("--no-details", action="store_true",
                                  help="table format: only the summary table, not each record's explanation")
+    evaluate_parser.add_argument("--record", metavar="OUT.json",
+                                 help="also write an evaluation record for audit replay (mincredit replay)")
+    _add_library_option(evaluate_parser)
     evaluate_parser.set_defaults(handler=run_evaluate)
 
     table_parser = commands.add_parser("table", help="print a rulebook's deduction table, one row per tier")
-    table_parser.add_argument("--rulebook", required=True, help="shipped rulebook id or rulebook file path")
+    table_parser.add_argument("--rulebook", required=True,
+                              help="rulebook id (its newest version), id@version, or rulebook file path")
     table_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_library_option(table_parser)
     table_parser.set_defaults(handler=run_table)
 
     test_parser = commands.add_parser("test", help="run drafters' scenario tests (YAML files or folders)")
@@ -119,7 +318,47 @@ def build_parser() -> argparse.ArgumentParser:
                              help="list the tiers, honour levels and grade bands no scenario exercises")
     test_parser.set_defaults(handler=run_test)
 
+    versions_parser = commands.add_parser("versions", help="list rulebook versions: effective periods, status, "
+                                                           "digests")
+    versions_parser.add_argument("id", nargs="?", help="one rulebook id (default: every rulebook)")
+    versions_parser.add_argument("--as-of", type=parse_date, dest="as_of",
+                                 help="mark the versions in force on this date (default: today)")
+    versions_parser.add_argument("--format", choices=("table", "json"), default="table")
+    _add_library_option(versions_parser)
+    versions_parser.set_defaults(handler=run_versions)
+
+    replay_parser = commands.add_parser("replay", help="replay an evaluation record and compare, field by field")
+    replay_parser.add_argument("record", help="evaluation record written by evaluate --record")
+    replay_parser.add_argument("--facts", required=True, help="the facts file the record was made from")
+    replay_parser.add_argument("--rulebook",
+                               help="the rulebook file (or id@version) to replay with, instead of the "
+                                    "recorded version from the library; its digest must match the record's")
+    replay_parser.add_argument("--format", choices=("text", "json"), default="text")
+    _add_library_option(replay_parser)
+    replay_parser.set_defaults(handler=run_replay)
+
+    diff_parser = commands.add_parser("diff", help="what a revision changes: rules, and grades of a population")
+    diff_parser.add_argument("old", help="old rulebook: id@version, id (its newest version) or file path")
+    diff_parser.add_argument("new", help="new rulebook: id@version, id (its newest version) or file path")
+    diff_parser.add_argument("--population", metavar="FACTS",
+                             help="facts file to evaluate under both rulebooks: grade migration and scores")
+    diff_parser.add_argument("--as-of", type=parse_date, dest="as_of",
+                             help="the date the population is evaluated on (with --population)")
+    diff_parser.add_argument("--plot", metavar="FILE.png",
+                             help="draw the migration matrix and both score histograms (needs mincredit[plot])")
+    diff_parser.add_argument("--format", choices=("table", "json"), default="table")
+    _add_library_option(diff_parser)
+    diff_parser.set_defaults(handler=run_diff)
+
+    add_lint_parser(commands)
+
     return parser
+
+
+def _add_library_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--library", metavar="DIR",
+                        help="rulebook library folder (ID.yaml and history/ID@VERSION.yaml) to find rulebook "
+                             "ids and versions in, instead of the shipped rulebooks")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

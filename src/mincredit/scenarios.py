@@ -155,10 +155,11 @@ def _compare(expect: Expectation, result: SubjectResult) -> list[str]:
     return problems
 
 
-def _resolve_rulebook(spec: str, scenario_file: Path) -> CompiledRulebook:
+def _resolve_rulebook(spec: str, scenario_file: Path, as_of: dt.date) -> CompiledRulebook:
+    """A path is relative to the scenario file; an id is the version in force on the scenario's date."""
     if spec.endswith((".yaml", ".yml")) or "/" in spec:
         return load_rulebook(scenario_file.parent / spec)
-    return load_rulebook(spec)
+    return load_rulebook(spec, as_of=as_of)
 
 
 def _run_scenario(scenario: Scenario, index: int, rulebook: CompiledRulebook, file: str,
@@ -179,8 +180,8 @@ def _run_scenario(scenario: Scenario, index: int, rulebook: CompiledRulebook, fi
     errors: dict[str | None, list[FactError]] = {}
     for error in evaluation.errors:
         errors.setdefault(error.uscc, []).append(error)
-    for result in evaluation.results:
-        run.coverage.note(rulebook, result)
+    for evaluated in evaluation.results:
+        run.coverage.note(rulebook, evaluated)
     failed = False
     for number, expect in enumerate(scenario.expect):
         at = source_map.locate((*base, "expect", number)).line
@@ -233,13 +234,14 @@ def run_scenario_file(path: Path, run: TestRun) -> None:
             run.failures.append(Failure(file, document.source_map.locate(loc).line, "(file)",
                                         f"{dotted(loc)}: {detail['msg']}"))
         return
-    try:
-        rulebook = _resolve_rulebook(parsed.rulebook, path)
-    except (UnknownRulebook, RulebookError, RulebookInvalid) as error:
-        run.failures.append(Failure(file, document.source_map.locate(("rulebook",)).line, "(file)", str(error)))
-        return
     for index, scenario in enumerate(parsed.scenarios):
         run.scenarios += 1
+        try:
+            rulebook = _resolve_rulebook(parsed.rulebook, path, scenario.as_of)
+        except (UnknownRulebook, RulebookError, RulebookInvalid) as error:
+            run.failures.append(Failure(file, document.source_map.locate(("rulebook",)).line, scenario.name,
+                                        str(error)))
+            continue
         _run_scenario(scenario, index, rulebook, file, document.source_map, run)
 
 

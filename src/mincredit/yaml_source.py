@@ -20,9 +20,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 Path = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings read; a rulebook needs 6, and deeper input could exhaust the stack."""
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -155,6 +160,12 @@ def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
             if not isinstance(key_node, ScalarNode):
                 problems.append(YamlProblem("Y001", "a mapping key must be plain text", _position(key_node)))
                 continue
+            if str(key_node.tag) not in _STANDARD_TAGS:
+                key_tag = str(key_node.tag).replace("tag:yaml.org,2002:", "!!")
+                problems.append(YamlProblem(
+                    "Y004", "merge keys (<<) are not allowed; spell every value out" if key_tag == "!!merge"
+                    else f"the YAML tag {key_tag} is not allowed on a key", _position(key_node)))
+                continue
             key_value = _scalar(key_node, problems)
             key = str(key_value) if not isinstance(key_value, str) else key_value
             if key in result:
@@ -175,6 +186,16 @@ def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
     return _scalar(node, problems)
 
 
+def _codepoint(character: object) -> str:
+    number = ord(character) if isinstance(character, str) and len(character) == 1 else character
+    return f"U+{number:04X}" if isinstance(number, int) else repr(character)
+
+
+def _offset_position(text: str, offset: int) -> Position:
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
 def read_yaml(text: str) -> YamlDocument:
     """Parse one YAML document into plain data and its source map, or raise YamlReadError."""
     problems = _tab_problems(text)
@@ -182,13 +203,41 @@ def read_yaml(text: str) -> YamlDocument:
     # Python one; only nodes are composed either way, so nothing is constructed from the text.
     yaml = YAML(typ="safe")
     try:
+        # The events are read first, without building anything, to refuse input nested so deeply that
+        # composing it would exhaust the stack (the C composer recurses and would crash the process).
+        depth = 0
+        aliases: list[YamlProblem] = []
+        for event in yaml.parse(text):
+            if isinstance(event, AliasEvent):
+                mark = event.start_mark
+                aliases.append(YamlProblem(
+                    "Y005", f"the alias *{event.anchor} repeats an anchored node; rulebooks and facts must spell "
+                            "every value out (aliases are never expanded)", Position(mark.line + 1, mark.column + 1)))
+            elif isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise YamlReadError([*problems, YamlProblem(
+                        "Y001", f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                        Position(mark.line + 1, mark.column + 1))])
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+        if aliases:  # refused before anything is composed, so an alias bomb is never built, let alone expanded
+            raise YamlReadError(sorted([*problems, *aliases], key=lambda p: (p.position.line, p.position.column)))
         node = yaml.compose(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         message = " ".join(part for part in (error.context, error.problem) if part)
-        raise YamlReadError([*problems, YamlProblem("Y001", f"YAML does not parse: {message}", position)]) \
-            from None
+        parse_problem = YamlProblem("Y001", f"YAML does not parse: {message}", position)
+        # a tab in the indentation is what breaks most parses it appears in: report the tab, not its effect
+        if any(p.position.line == position.line for p in problems):
+            raise YamlReadError(problems) from None
+        raise YamlReadError([*problems, parse_problem]) from None
+    except ReaderError as error:
+        raise YamlReadError([*problems, YamlProblem(
+            "Y001", f"YAML does not parse: the character {_codepoint(error.character)} is not allowed in YAML text",
+            _offset_position(text, error.position))]) from None
     except YAMLError as error:
         raise YamlReadError([*problems, YamlProblem("Y001", f"YAML does not parse: {error}", Position(1, 1))]) \
             from None

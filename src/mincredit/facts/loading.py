@@ -33,11 +33,14 @@ class FactError:
     name: str | None = None
     record_id: str | None = None
     field: str | None = None
+    row: int | None = None
+    """Columnar files (Parquet, CSV) have rows, not lines: the 1-based record row, header not counted."""
 
     def describe(self) -> str:
         where = []
         if self.file:
-            where.append(self.file + (f", line {self.line}" if self.line else ""))
+            where.append(self.file + (f", line {self.line}" if self.line else "")
+                         + (f", row {self.row}" if self.row else ""))
         if self.subject_index is not None:
             who = " ".join(part for part in (self.uscc, self.name) if part)
             where.append(f"subject #{self.subject_index + 1}" + (f" ({who})" if who else ""))
@@ -48,11 +51,14 @@ class FactError:
         return (": ".join(where) + ": " if where else "") + self.message
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "file": self.file, "line": self.line,
             "subject_index": self.subject_index, "uscc": self.uscc, "name": self.name,
             "record_id": self.record_id, "field": self.field, "message": self.message,
         }
+        if self.row is not None:   # only columnar inputs have rows; other outputs keep their exact keys
+            data["row"] = self.row
+        return data
 
 
 @dataclass(frozen=True)
@@ -181,18 +187,10 @@ def _document_subjects(data: Any, file: str, source_map: SourceMap | None) -> It
 def read_facts_text(text: str, file: str, fmt: str) -> Iterator[SubjectEntry]:
     """Yield each subject of a facts text; ``fmt`` is 'yaml', 'json' or 'jsonl'."""
     if fmt == "jsonl":
-        index = 0
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as error:
-                yield SubjectEntry(index, file, number, None, (FactError(
-                    f"this line is not valid JSON ({error.msg} at column {error.colno})", file, number, index),))
-            else:
-                yield validate_subject(raw, file=file, index=index, line=number)
-            index += 1
+        numbered = ((number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip())
+        for index, (number, line) in enumerate(numbered):
+            raw, bad_line = parse_jsonl_line(line, file, number, index)
+            yield bad_line if bad_line is not None else validate_subject(raw, file=file, index=index, line=number)
         return
     if fmt == "json":
         try:
@@ -219,9 +217,61 @@ def facts_format(path: str | Path) -> str:
     return "yaml"
 
 
-def read_facts_file(path: str | Path) -> Iterator[SubjectEntry]:
-    """Yield each subject of a facts file, valid or with its errors; raise FactsFileError if unreadable."""
+_DECODER = json.JSONDecoder(parse_float=Decimal)   # one decoder for every line: numbers as exact decimals
+
+
+def parse_jsonl_line(line: str | bytes, file: str | None, number: int, index: int
+                     ) -> tuple[Any, SubjectEntry | None]:
+    """One JSON Lines line as plain data, or the entry reporting why it is not JSON (or not UTF-8)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return None, SubjectEntry(index, file, number, None, (FactError(
+                f"this line is not valid UTF-8 (byte 0x{line[error.start]:02x} at column {error.start + 1})",
+                file, number, index),))
+    try:
+        return _DECODER.decode(line), None
+    except json.JSONDecodeError as error:
+        return None, SubjectEntry(index, file, number, None, (FactError(
+            f"this line is not valid JSON ({error.msg} at column {error.colno})", file, number, index),))
+
+
+def iter_jsonl_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSON Lines file, read one at a time (never the whole file), numbered from 1.
+
+    Lines are split at ``\\n`` only (a ``\\r`` before it is dropped), so a JSON string holding U+2028 or
+    another Unicode line separator stays one line.  Raises FactsFileError if the file cannot be opened.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the check
+    except OSError as error:
+        raise FactsFileError(FactError(f"cannot read the facts file: {error.strerror}", str(path))) from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            if line.strip():
+                yield number, line.rstrip(b"\r\n")
+
+
+def read_jsonl_file(path: str | Path) -> Iterator[SubjectEntry]:
+    """Yield each subject of a JSON Lines file as it is read: memory holds one line, not the file."""
     file = str(path)
+    for index, (number, line) in enumerate(iter_jsonl_lines(path)):
+        raw, problem = parse_jsonl_line(line, file, number, index)
+        yield problem if problem is not None else validate_subject(raw, file=file, index=index, line=number)
+
+
+def read_facts_file(path: str | Path) -> Iterator[SubjectEntry]:
+    """Yield each subject of a facts file, valid or with its errors; raise FactsFileError if unreadable.
+
+    JSON Lines files are streamed line by line; YAML and JSON documents are read whole.
+    """
+    file = str(path)
+    if facts_format(path) == "jsonl":
+        yield from read_jsonl_file(path)
+        return
     try:
         raw = Path(path).read_bytes()
     except OSError as error:

@@ -4,6 +4,9 @@ The engine never walks the rule list per record: a record's points come from
 one dictionary look-up by (indicator, tier).  Compiling also refuses a
 rulebook that would make evaluation ambiguous (two rules for one key, a score
 with no grade), because scoring someone with such a rulebook would be wrong.
+The checks themselves are ``mincredit lint``'s (:mod:`mincredit.lint.checks`),
+written once: compiling refuses the findings listed in
+:data:`mincredit.lint.codes.COMPILE_REFUSES`.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from mincredit.lint.checks import KIND_PREFIX, Parts, check_rulebook
+from mincredit.lint.codes import COMPILE_REFUSES
 from mincredit.rules.digest import rulebook_digest
-from mincredit.rules.schema import Bound, GradeBand, HonourLevel, Identity, Rulebook
+from mincredit.rules.schema import Bound, HonourLevel, Identity, Rulebook
 
-KIND_PREFIX = {"miner": "M", "agency": "A"}
+__all__ = ["KIND_PREFIX", "CompiledBand", "CompiledRulebook", "CompiledTier", "RulebookInvalid", "compile_rulebook"]
 
 
 class RulebookInvalid(Exception):
@@ -45,13 +50,11 @@ class CompiledBand:
     upper: Bound | None
 
     def contains(self, score: Decimal) -> bool:
-        if self.lower is not None:
-            if score < self.lower.value or (score == self.lower.value and not self.lower.inclusive):
-                return False
-        if self.upper is not None:
-            if score > self.upper.value or (score == self.upper.value and not self.upper.inclusive):
-                return False
-        return True
+        if self.lower is not None and (score < self.lower.value
+                                       or (score == self.lower.value and not self.lower.inclusive)):
+            return False
+        return not (self.upper is not None and (score > self.upper.value
+                                                or (score == self.upper.value and not self.upper.inclusive)))
 
 
 @dataclass(frozen=True)
@@ -84,51 +87,21 @@ class CompiledRulebook:
         raise AssertionError(f"compile guaranteed a band for every score, none holds {score}")
 
 
-def _band_problems(bands: list[GradeBand]) -> list[str]:
-    """Bands must cover every score exactly once: check each boundary value and the open ends."""
-    compiled = [CompiledBand(b.grade, b.meaning, b.annex, b.lower, b.upper) for b in bands]
-    edges = sorted({bound.value for band in bands for bound in (band.lower, band.upper) if bound is not None})
-    # Each edge itself, a point between each pair of edges and one beyond each end is a complete set of
-    # witnesses: bands are unions of intervals with these edges, so membership is constant in between.
-    probes = set(edges)
-    probes.update((low + high) / 2 for low, high in zip(edges, edges[1:], strict=False))
-    if edges:
-        probes.update({edges[0] - 1, edges[-1] + 1})
-    else:
-        probes.add(Decimal(0))
-    problems = []
-    for probe in sorted(probes):
-        holders = [b.grade for b in compiled if b.contains(probe)]
-        if len(holders) != 1:
-            problems.append(f"the score {probe} falls in {len(holders)} grade bands ({', '.join(holders) or 'none'})")
-    return problems
-
-
 def compile_rulebook(rulebook: Rulebook) -> CompiledRulebook:
     identity = rulebook.rulebook
-    prefix = KIND_PREFIX[identity.subject_kind]
-    reasons: list[str] = []
+    reasons = [f"{issue.code} {issue.message}" for issue in check_rulebook(Parts.of(rulebook), COMPILE_REFUSES)]
     tiers: dict[tuple[str, int], CompiledTier] = {}
     tiers_of: dict[str, tuple[int, ...]] = {}
     for indicator in rulebook.indicators:
-        if not indicator.code.startswith(prefix):
-            reasons.append(f"indicator {indicator.code} does not start with {prefix} in a {identity.subject_kind} rulebook")
-        if indicator.code in tiers_of:
-            reasons.append(f"indicator {indicator.code} is defined twice")
         numbers = []
         for tier in indicator.tiers:
-            key = (indicator.code, tier.tier)
-            if key in tiers:
-                reasons.append(f"indicator {indicator.code} has tier {tier.tier} twice")
-            tiers[key] = CompiledTier(indicator.code, tier.tier, tier.points, tier.wording, indicator.title)
+            tiers[(indicator.code, tier.tier)] = CompiledTier(indicator.code, tier.tier, tier.points, tier.wording,
+                                                              indicator.title)
             numbers.append(tier.tier)
         tiers_of[indicator.code] = tuple(numbers)
     levels: dict[str, HonourLevel] = {}
     for level in rulebook.honours.levels:
-        if level.level in levels:
-            reasons.append(f"honour level {level.level} is defined twice")
-        levels[level.level] = level
-    reasons.extend(_band_problems(rulebook.grades))
+        levels.setdefault(level.level, level)
     if reasons:
         raise RulebookInvalid(identity.id, reasons)
     return CompiledRulebook(

@@ -43,24 +43,65 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return text or "(document)"
 
 
+def _shown(value: Any) -> str:
+    """A value as it may appear in a message: repr, cut short (a pasted table must not flood the output)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return "a number too long to show"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     context = error.get("ctx") or {}
+    shown = _shown(error.get("input"))
     if kind == "missing":
         return "is required but missing"
     if kind == "extra_forbidden":
         return "is not a field a rulebook may have (check the spelling)"
     if kind == "literal_error":
-        return f"must be one of {context.get('expected', '')}, not {error.get('input')!r}"
+        return f"must be one of {context.get('expected', '')}, not {shown}"
     if kind == "greater_than":
-        return f"must be greater than {context.get('gt')}, not {error.get('input')}"
-    if kind == "too_short":
+        return f"must be greater than {context.get('gt')}, not {shown}"
+    if kind in {"too_short", "string_too_short"}:
         return "must not be empty"
     if kind == "string_pattern_mismatch":
-        return f"{error.get('input')!r} does not have the expected form ({context.get('pattern')})"
+        return f"{shown} does not have the expected form ({context.get('pattern')})"
     if kind.startswith("date"):
-        return f"must be a date written YYYY-MM-DD, not {error.get('input')!r}"
-    return f"{error['msg'].lower()} (got {error.get('input')!r})"
+        return f"must be a date written YYYY-MM-DD, not {shown}"
+    if kind in {"dict_type", "model_type"}:
+        return f"must be a mapping (key: value lines), not {shown}"
+    if kind == "list_type":
+        return f"must be a list (lines starting with -), not {shown}"
+    return f"{error['msg'].lower()} (got {shown})"
+
+
+def problem_code(kind: str, path: tuple[str | int, ...]) -> str:
+    """The lint code of one schema error: its kind (pydantic's error type) at its path in the document."""
+    last = path[-1] if path else None
+    if path[:1] == ("rulebook",) and path[1:2] == ("version",):
+        return "I001"
+    if path[:2] == ("rulebook", "source") and ((len(path) == 2 and kind == "missing")
+                                                 or last in {"document", "article"}):
+        return "I002"
+    if len(path) == 3 and path[0] == "grades" and last == "grade" and kind == "literal_error":
+        return "G004"
+    if path[:2] == ("honours", "levels") and last == "level" and kind == "literal_error":
+        return "H001"
+    if path == ("honours", "cap") and kind == "missing":
+        return "H002"
+    if last == "wording" and kind in {"missing", "string_too_short"}:
+        return "S006"
+    if last == "tiers" and kind in {"missing", "too_short"}:
+        return "S005"
+    if last == "points" and kind == "greater_than":
+        return "S004"
+    if kind == "missing":
+        return "S002"
+    if kind == "extra_forbidden":
+        return "S003"
+    return "S001"
 
 
 def schema_problems(error: ValidationError, source_map: SourceMap) -> list[RulebookProblem]:
@@ -70,19 +111,7 @@ def schema_problems(error: ValidationError, source_map: SourceMap) -> list[Ruleb
         # pydantic adds the union/model member name to the path in some errors; drop what the YAML lacks
         is_key = detail["type"] == "extra_forbidden"
         position = source_map.locate(path, key=is_key)
-        code = "S001"
-        if detail["type"] == "missing":
-            code = "S002"
-        elif detail["type"] == "extra_forbidden":
-            code = "S003"
-        elif detail["type"] == "greater_than" and path and path[-1] == "points":
-            code = "S004"
-        elif detail["type"] == "too_short" and path and path[-1] == "tiers":
-            code = "S005"
-        elif path and path[-1] == "wording" and detail["type"] in {"missing", "string_too_short"}:
-            code = "S006"
-        if path and path[-1] == "wording" and detail["type"] == "missing":
-            code = "S006"
+        code = problem_code(detail["type"], path)
         problems.append(RulebookProblem(code, f"{dotted(path)} {_describe(detail)}", position, path))
     return problems
 

@@ -105,6 +105,19 @@ class QuantityDefinition(Strict):
     unit: NonEmptyText
 
 
+class UnitConversion(Strict):
+    """A conversion the rulebook fixes where units have no exact one: 1 month = 30 day, 1 year = 365 day.
+
+    Without one, a condition in months and a quantity in days cannot be compared
+    (mincredit lint reports it); see mincredit.units.
+    """
+
+    unit: NonEmptyText
+    equals: Decimal = Field(gt=0)
+    of: NonEmptyText
+    reason: NonEmptyText = Field(description="why this conversion, e.g. the interpretation that decides it")
+
+
 class QuantityCondition(Strict):
     """A range of a quantity (违法所得, 逾期 …) that picks this tier when the record gives the amount."""
 
@@ -145,6 +158,7 @@ class Rulebook(Strict):
     honours: Honours
     retention: Retention
     quantities: dict[str, QuantityDefinition] = Field(default_factory=dict)
+    unit_conversions: list[UnitConversion] = Field(default_factory=list)
     indicators: list[Indicator] = Field(min_length=1)
     interpretations: list[Interpretation] = Field(default_factory=list)
     deductions_source: Source
