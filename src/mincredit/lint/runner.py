@@ -44,7 +44,9 @@ def _finding(path: str, code: str, message: str, position: Position) -> Finding:
 
 @cache
 def _part_adapter(name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(Rulebook.model_fields[name].annotation)
+    annotation = Rulebook.model_fields[name].annotation
+    assert annotation is not None, f"Rulebook.{name} has no annotation"
+    return TypeAdapter(annotation)
 
 
 def _valid_parts(data: dict[str, Any], failed: set[str]) -> Parts:
