@@ -27,6 +27,8 @@ REGISTER = ROOT / "docs" / "interpretations.md"
 REGULATION = ROOT / "docs" / "regulation" / "000_c25b4c134fa0cdc3.txt"
 
 NAMED_BLOCKS = {"grades", "formula", "honours", "retention", "quantities", "indicators", "rulebook.effective"}
+# arts. 10–11, 15–28 (mincredit.rules.measures)
+NAMED_BLOCKS |= {"blacklist", "repair", "removal", "objections", "consequences", "derived"}
 TIER_REFERENCE = re.compile(r"^([MA]\d{2})\.(\d+)$")
 INDICATOR_REFERENCE = re.compile(r"^[MA]\d{2}$")
 AMOUNT_IN_WORDING = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|元|个月|月|年|日|天|%|％)")

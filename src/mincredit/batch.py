@@ -131,6 +131,8 @@ class ScorePlan:
             row.extend([None] * (tier + 1 - len(row)))
             row[tier] = points
         self.valid_texts: set[str] = set()
+        # (deductions, capped bonus) → their exact Decimals and the industry part of the formula; few distinct
+        self._industry: dict[tuple[int | Decimal, int | Decimal], tuple[Decimal, Decimal, Decimal]] = {}
         self.valid_dates: dict[str, dt.date] = {}
 
     def remember_text(self, value: object) -> bool:
@@ -173,13 +175,21 @@ class ScorePlan:
         if status == "dissolved":
             return Score(uscc, name, kind, status, False, None, None, None, public, Decimal(0), Decimal(0),
                          DISSOLVED_REASON)
-        # An int made into a Decimal is already what exact() makes of it (200, not 2E+2).
-        capped = (Decimal(bonus) if isinstance(bonus, int) else exact(bonus)) if bonus < self.cap else self.exact_cap
-        deducted = Decimal(deductions) if isinstance(deductions, int) else exact(deductions)
-        industry = _CONTEXT.add(_CONTEXT.subtract(self.base, deducted), capped)
+        key = (deductions, bonus if bonus < self.cap else self.cap)
+        industry = self._industry.get(key)
+        if industry is None:
+            if len(self._industry) > 100_000:
+                self._industry.clear()
+            # An int made into a Decimal is already what exact() makes of it (200, not 2E+2).
+            capped = (Decimal(bonus) if isinstance(bonus, int) else exact(bonus)) if bonus < self.cap \
+                else self.exact_cap
+            deducted = Decimal(deductions) if isinstance(deductions, int) else exact(deductions)
+            part = _CONTEXT.multiply(_CONTEXT.add(_CONTEXT.subtract(self.base, deducted), capped),
+                                     self.industry_weight)
+            industry = self._industry[key] = (deducted, capped, part)
+        deducted, capped, part = industry
         score = exact(_CONTEXT.add(_CONTEXT.multiply(public if public is not None else Decimal(0),
-                                                     self.public_weight),
-                                   _CONTEXT.multiply(industry, self.industry_weight)))
+                                                     self.public_weight), part))
         band = self.band(score)
         return Score(uscc, name, kind, status, True, band.grade, band.meaning, score, public, deducted, capped,
                      None)
@@ -352,25 +362,33 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
 
 
 def score_subject(plan: ScorePlan, subject: Subject) -> Score | None:
-    """Score a validated subject without explanations; None if the rulebook has something to say about it."""
+    """Score a validated subject without explanations; None sends it to the engine (rulebook problems, or
+    facts other than plain violations and honours)."""
     if subject.kind != plan.kind:
         return None
     public = subject.public_score
     if public is None and subject.status == "active" and plan.public_required:
+        return None
+    if "roles" in subject.model_fields_set and getattr(subject, "roles", None):
         return None
     as_of, violation_from, honour_from = plan.as_of, plan.violation_from, plan.honour_from
     points_of, level_points = plan.points, plan.level_points
     deductions: int | Decimal = 0
     best: dict[str, int | Decimal] = {}
     for record in subject.records:
+        # Only the plain records are scored here; any other kind of record, or a violation that carries more
+        # than its indicator, tier and date (quantities, a penalty, a repair …), is left to the engine.
         if type(record) is ViolationRecord:
+            if record.tier is None or not record.__pydantic_fields_set__ <= _VIOLATION_KEYS:
+                return None
             points = points_of.get((record.indicator, record.tier))
             if points is None:
                 return None
             if violation_from <= record.determined_on <= as_of:
                 deductions += points
         else:
-            assert type(record) is HonourRecord
+            if type(record) is not HonourRecord or not record.__pydantic_fields_set__ <= _HONOUR_KEYS:
+                return None
             points = level_points.get(record.level)
             if points is None:
                 return None
@@ -390,11 +408,13 @@ def reference_outcome(plan: ScorePlan, entry: SubjectEntry, explain: bool) -> Ou
     problems = _rulebook_errors(entry.subject, plan.rulebook, entry.index, entry)
     if problems:
         return SubjectErrors(entry.index, tuple(problems))
+    score = None if explain else score_subject(plan, entry.subject)
+    if score is not None:
+        return score
+    result = evaluate_subject(entry.subject, plan.rulebook, plan.as_of)
     if explain:
-        return evaluate_subject(entry.subject, plan.rulebook, plan.as_of)
-    score = score_subject(plan, entry.subject)
-    assert score is not None, "the rulebook accepted the subject, so the fast scorer does"
-    return score
+        return result
+    return Score(**{name: getattr(result, name) for name in Score._fields})
 
 
 def outcome_of(plan: ScorePlan, item: SubjectInput, index: int, explain: bool, *,
@@ -454,13 +474,17 @@ ITEM_FIELDS = ("record_id", "type", "counted", "points", "applied", "counts_from
 OutputFormat = Literal["jsonl", "parquet"]
 
 
+class BatchError(ValueError):
+    """A batch request that cannot run as given (an output format, a subjects file for the wrong input)."""
+
+
 def output_format(path: str | Path) -> OutputFormat:
     suffix = Path(path).suffix.lower()
     if suffix in {".jsonl", ".ndjson"}:
         return "jsonl"
     if suffix == ".parquet":
         return "parquet"
-    raise ValueError(f"cannot tell the output format of {str(path)!r}: name it .jsonl (JSON Lines, one result "
+    raise BatchError(f"cannot tell the output format of {str(path)!r}: name it .jsonl (JSON Lines, one result "
                      "a line) or .parquet")
 
 
@@ -981,7 +1005,9 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
     kind = input_kind(request.facts)
     fmt = output_format(request.output) if request.output is not None else "jsonl"
     if request.subjects_file is not None and kind not in {"parquet", "csv"}:
-        raise ValueError("a separate subjects file goes with a Parquet or CSV records file")
+        raise BatchError("--subjects (a separate subjects file) goes with a Parquet or CSV records file")
+    if kind in {"parquet", "csv"} or fmt == "parquet":
+        require_pyarrow()
     worker = Worker(request.rulebook, request.as_of, request.explain, fmt)
     size = request.facts.stat().st_size if request.facts.exists() else 0
     units: Iterable[Unit]
@@ -1048,6 +1074,7 @@ def _progress(show: bool, total: int | None, unit_name: str) -> contextlib.Abstr
 
 __all__ = [
     "AtomicOutput",
+    "BatchError",
     "BatchRequest",
     "BatchSummary",
     "Score",

@@ -17,11 +17,19 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mincredit.batch import BatchRequest, ColumnarUnavailable, output_format, quarter_end, run_batch
+from mincredit.batch import (
+    BatchError,
+    BatchRequest,
+    ColumnarUnavailable,
+    output_format,
+    quarter_end,
+    run_batch,
+)
 from mincredit.diff import diff_json, diff_rulebooks, plot_impact, print_diff
 from mincredit.engine import evaluate
 from mincredit.facts.loading import FactsFileError, SubjectEntry, read_facts_file
 from mincredit.lint.command import add_lint_parser
+from mincredit.measures_cli import add_measure_parsers
 from mincredit.replay import ReplayError, atomic_write, evaluation_record, replay, write_record
 from mincredit.report import deduction_table_text, evaluation_json, print_evaluation_table
 from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid
@@ -132,7 +140,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> 
     if output is not None:
         try:
             output_format(output)
-        except ValueError as error:
+        except BatchError as error:
             raise UsageProblem(str(error)) from None
         if not (output.parent if str(output.parent) else Path(".")).is_dir():
             raise UsageProblem(f"the folder of the output {output} does not exist")
@@ -146,7 +154,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> 
         summary = run_batch(request, on_error=lambda error: print(error.describe(), file=sys.stderr))
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
-    except ColumnarUnavailable as error:
+    except (ColumnarUnavailable, BatchError) as error:
         raise UsageProblem(str(error)) from None
     except KeyboardInterrupt:
         print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
@@ -351,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff_parser.set_defaults(handler=run_diff)
 
     add_lint_parser(commands)
+    add_measure_parsers(commands)   # repair, blacklist (mincredit.measures_cli)
 
     return parser
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal, localcontext
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
+from mincredit.analysis import Analysis, analyse, finish_warnings, static_problems
+from mincredit.blacklist import ListingStatus, Proposal
+from mincredit.consequences import ConsequenceItem, consequences_for
+from mincredit.counting import CountWindow
+from mincredit.derive import ResolvedViolation
 from mincredit.facts.loading import FactError, SubjectEntry
 from mincredit.facts.models import HonourRecord, Subject, ViolationRecord
 from mincredit.periods import period_end
-from mincredit.rules.compiling import KIND_PREFIX, CompiledRulebook
+from mincredit.rules.compiling import KIND_PREFIX, CompiledRulebook, CompiledTier
 
 ZERO = Decimal(0)
 PLURAL = {"miner": "miners (矿业权人)", "agency": "agencies (地矿中介服务机构)"}
@@ -34,6 +39,15 @@ def exact(value: Decimal) -> Decimal:
 
 class Output(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+def _without_unused(data: Any, names: tuple[str, ...]) -> Any:
+    """Fields added for arts. 10–11, 15–28 are left out while unused, so older outputs keep their exact keys."""
+    if isinstance(data, dict):
+        for name in names:
+            if name in data and data[name] in (None, False, []):
+                del data[name]
+    return data
 
 
 class RulebookRef(Output):
@@ -63,6 +77,20 @@ class Item(Output):
     honour: str | None = None
     level: str | None = None
     level_name: str | None = None
+    # arts. 10–11, 15–28: shown only when used (docs/blacklist.md)
+    under_objection: bool = False
+    objection_raised_on: dt.date | None = None
+    tier_source: Literal["quantity", "count", "contract"] | None = None
+    tier_reason: str | None = None
+    derived_from: str | None = None
+    correction: str | None = None
+    extended_by: str | None = None
+    repaired_on: dt.date | None = None
+    revoked_on: dt.date | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unused(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_unused(handler(self), ITEM_ADDITIONS)
 
 
 class SubjectResult(Output):
@@ -79,6 +107,20 @@ class SubjectResult(Output):
     honour_bonus: Decimal
     not_evaluated_reason: str | None = None
     items: list[Item]
+    # arts. 16–28: shown only when there is something to show (docs/blacklist.md)
+    proposals: list[Proposal] = []
+    listings: list[ListingStatus] = []
+    consequences: list[ConsequenceItem] = []
+    warnings: list[str] = []
+
+    @model_serializer(mode="wrap")
+    def _omit_unused(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_unused(handler(self), RESULT_ADDITIONS)
+
+
+ITEM_ADDITIONS = ("under_objection", "objection_raised_on", "tier_source", "tier_reason", "derived_from",
+                  "correction", "extended_by", "repaired_on", "revoked_on")
+RESULT_ADDITIONS = ("proposals", "listings", "consequences", "warnings")
 
 
 class Evaluation(Output):
@@ -125,15 +167,18 @@ def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, e
                     message = (f"there is no indicator {code} in rulebook {rulebook.identity.id} "
                                f"{rulebook.identity.version}")
                 errors.append(problem(message, "indicator", record.id))
-            elif record.tier not in rulebook.tiers_of[code]:
+            elif record.tier is not None and record.tier not in rulebook.tiers_of[code]:
                 tiers = rulebook.tiers_of[code]
                 errors.append(problem(
                     f"indicator {code} has no tier {record.tier}; it has tiers {tiers[0]}–{tiers[-1]}"
                     if len(tiers) > 1 else f"indicator {code} has no tier {record.tier}; it has only tier 1",
                     "tier", record.id))
-        elif record.level not in rulebook.honour_levels:
+        elif isinstance(record, HonourRecord) and record.level not in rulebook.honour_levels:
             errors.append(problem(f"the honour level {record.level} is not defined in this rulebook",
                                   "level", record.id))
+    if not errors:
+        errors.extend(problem(message, field, record_id)
+                      for record_id, field, message in static_problems(subject, rulebook.source, rulebook.digest))
     if subject.status == "active" and subject.public_score is None and rulebook.missing_public_score == "error":
         errors.append(problem(
             "the 公共信用评价分值 (public credit score from the public credit platform) is missing; "
@@ -141,27 +186,62 @@ def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, e
     return errors
 
 
-def _violation_items(records: list[ViolationRecord], rulebook: CompiledRulebook, as_of: dt.date) -> list[Item]:
-    items = []
-    years = rulebook.violation_years
-    for record in records:
-        rule = rulebook.tiers[(record.indicator, record.tier)]
-        until = period_end(record.determined_on, years=years)
-        if as_of < record.determined_on:
-            counted, why = False, f"not counted: determined on {record.determined_on}, after the evaluation date"
-        elif as_of > until:
-            counted, why = False, (f"not counted: expired, it counted through {until} "
-                                   f"({years} years from determination on {record.determined_on}, art. 11)")
+def _window_explanation(rule: CompiledTier, record: ViolationRecord, window: CountWindow, years: int) -> str:
+    """Why a violation counts or not on the as-of date, from its window (mincredit.counting.violation_window)."""
+    until = window.counts_until
+    extended = (f", extended while the subject was on the serious-blacklist (listing {window.extended_by}) "
+                f"until it left the list; the {years} years ended on {window.natural_until}"
+                if window.extended_by else "")
+    if window.state == "not_yet":
+        return f"not counted: determined on {record.determined_on}, after the evaluation date"
+    if window.state == "expired":
+        return (f"not counted: expired, it counted through {until} "
+                f"({years} years from determination on {record.determined_on}{extended}, art. 11)")
+    if window.state == "repaired":
+        return f"not counted: repaired on application on {window.repaired_on} (art. 26), it counted through {until}"
+    if window.state == "revoked":
+        return (f"not counted: revoked on {window.revoked_on} after an objection found it wrong "
+                f"(art. 15), it counted through {until}")
+    if window.state == "under_objection":
+        return (f"not counted while under objection: {rule.code} tier {rule.tier}, −{exact(rule.points)} points, "
+                f"would count through {until}")
+    return (f"counted: {rule.code} tier {rule.tier}, −{exact(rule.points)} points, counts through {until}"
+            + (f" ({extended.removeprefix(', ')}, art. 11)" if extended else ""))
+
+
+def _violation_item(resolved: ResolvedViolation, rulebook: CompiledRulebook, analysis: Analysis) -> Item:
+    record = resolved.record
+    rule = rulebook.tiers[(record.indicator, resolved.tier)]
+    window = analysis.windows[record.id]
+    why = _window_explanation(rule, record, window, rulebook.violation_years)
+    objection = window.objection
+    if objection is not None:
+        objections = rulebook.source.objections
+        if objections is not None:
+            due = analysis.counting.add_working_days(objection.raised_on, objections.verification.working_days)
+            why += (f"; under objection since {objection.raised_on}, to be verified by {due} "
+                    f"({objections.verification.working_days} working days, {objections.verification.article}); "
+                    "joint sanctions based on it are suspended meanwhile")
         else:
-            counted, why = True, (f"counted: {rule.code} tier {rule.tier}, −{exact(rule.points)} points, "
-                                  f"counts through {until}")
-        items.append(Item(
-            record_id=record.id, type="violation", counted=counted, points=rule.points,
-            applied=rule.points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
-            explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.indicator_title,
-            wording=rule.wording,
-        ))
-    return items
+            why += f"; under objection since {objection.raised_on}"
+    for note in (resolved.tier_reason, resolved.correction):
+        if note:
+            why += f"; {note}"
+    counted = window.counted
+    return Item(
+        record_id=record.id, type="violation", counted=counted, points=rule.points,
+        applied=rule.points if counted else ZERO, counts_from=record.determined_on, counts_until=window.counts_until,
+        explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.indicator_title,
+        wording=rule.wording, under_objection=objection is not None,
+        objection_raised_on=objection.raised_on if objection is not None else None,
+        tier_source=None if resolved.tier_source == "stated" else resolved.tier_source,
+        tier_reason=resolved.tier_reason, derived_from=resolved.derived_from, correction=resolved.correction,
+        extended_by=window.extended_by, repaired_on=window.repaired_on, revoked_on=window.revoked_on,
+    )
+
+
+def _violation_items(analysis: Analysis, rulebook: CompiledRulebook) -> list[Item]:
+    return [_violation_item(resolved, rulebook, analysis) for resolved in analysis.violations]
 
 
 def _honour_items(records: list[HonourRecord], rulebook: CompiledRulebook, as_of: dt.date) -> list[Item]:
@@ -217,16 +297,17 @@ def _honour_items(records: list[HonourRecord], rulebook: CompiledRulebook, as_of
 
 def evaluate_subject(subject: Subject, rulebook: CompiledRulebook, as_of: dt.date) -> SubjectResult:
     """Score one subject already checked against the rulebook (see :func:`evaluate`)."""
-    violations = [r for r in subject.records if isinstance(r, ViolationRecord)]
+    analysis = analyse(subject, rulebook.source, rulebook.digest, as_of)
     honours = [r for r in subject.records if isinstance(r, HonourRecord)]
-    items = _violation_items(violations, rulebook, as_of) + _honour_items(honours, rulebook, as_of)
+    items = _violation_items(analysis, rulebook) + _honour_items(honours, rulebook, as_of)
     items.sort(key=lambda i: (i.type != "violation", i.counts_from, i.record_id))
-    common = {"uscc": subject.uscc, "name": subject.name, "kind": subject.kind, "status": subject.status,
-              "public_score": subject.public_score, "items": items}
+    common: dict[str, Any] = {"uscc": subject.uscc, "name": subject.name, "kind": subject.kind,
+                              "status": subject.status, "public_score": subject.public_score, "items": items}
     if subject.status == "dissolved":
         return SubjectResult(
             evaluated=False, grade=None, grade_meaning=None, score=None, deductions=ZERO, honour_bonus=ZERO,
-            not_evaluated_reason="主体资格灭失: a dissolved subject is not evaluated (art. 15)", **common)
+            not_evaluated_reason="主体资格灭失: a dissolved subject is not evaluated (art. 15)",
+            warnings=finish_warnings(analysis), **common)
     with localcontext() as context:
         context.prec = 60
         deductions = sum((i.applied for i in items if i.type == "violation"), ZERO)
@@ -237,7 +318,16 @@ def evaluate_subject(subject: Subject, rulebook: CompiledRulebook, as_of: dt.dat
     band = rulebook.band_for(score)
     return SubjectResult(
         evaluated=True, grade=band.grade, grade_meaning=band.meaning, score=score,
-        deductions=exact(deductions), honour_bonus=exact(bonus), **common)
+        deductions=exact(deductions), honour_bonus=exact(bonus), **_measures(subject, rulebook, band.grade, analysis),
+        **common)
+
+
+def _measures(subject: Subject, rulebook: CompiledRulebook, grade: str, analysis: Analysis) -> dict[str, Any]:
+    """Proposals, listings, consequences and warnings of an evaluated subject (arts. 16–28)."""
+    consequences = consequences_for(rulebook.source, subject.kind, grade, analysis.listings, analysis.other_sector,
+                                    analysis.objected_records, analysis.as_of)
+    return {"proposals": analysis.proposals, "listings": analysis.listings, "consequences": consequences,
+            "warnings": finish_warnings(analysis)}
 
 
 def evaluate(

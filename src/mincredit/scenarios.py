@@ -52,6 +52,12 @@ class Expectation(_Strict):
     counted: list[str] | None = None
     not_counted: list[str] | None = None
     error_field: str | None = Field(default=None, description="expect this subject to be refused for this field")
+    # arts. 10–11, 15–28 (docs/blacklist.md)
+    proposals: list[str] | None = Field(default=None, description="trigger ids of the blacklist proposals")
+    tiers: dict[str, int] | None = Field(default=None, description="record id → tier, stated or derived")
+    consequences: list[str] | None = Field(default=None, description="ids of the measures that apply")
+    under_objection: list[str] | None = None
+    on_list: bool | None = Field(default=None, description="on the serious-blacklist on the as-of date")
 
 
 class Scenario(_Strict):
@@ -152,6 +158,28 @@ def _compare(expect: Expectation, result: SubjectResult) -> list[str]:
         problems.append(f"records not counted expected {sorted(expect.not_counted)}, actual {not_counted}")
     if expect.error_field is not None:
         problems.append(f"expected an error on field {expect.error_field!r}, but the subject was evaluated")
+    problems.extend(_compare_measures(expect, result))
+    return problems
+
+
+def _compare_measures(expect: Expectation, result: SubjectResult) -> list[str]:
+    """The expectations about proposals, derived tiers, consequences, objections and listing."""
+    actual: dict[str, object] = {
+        "proposals": sorted(p.trigger for p in result.proposals),
+        "tiers": {i.record_id: i.tier for i in result.items if i.type == "violation"},
+        "consequences": sorted(c.id for c in result.consequences),
+        "under_objection": sorted(i.record_id for i in result.items if i.under_objection),
+        "on_list": any(status.on_list for status in result.listings),
+    }
+    problems = []
+    for name, value in actual.items():
+        wanted = getattr(expect, name)
+        if isinstance(wanted, list):
+            wanted = sorted(wanted)
+        if isinstance(wanted, dict) and isinstance(value, dict):   # tiers: only the records named
+            value = {record_id: value.get(record_id) for record_id in wanted}
+        if wanted is not None and wanted != value:
+            problems.append(f"{name} expected {wanted}, actual {value}")
     return problems
 
 

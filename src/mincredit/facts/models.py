@@ -20,6 +20,18 @@ from pydantic import (
     model_validator,
 )
 
+from mincredit.facts.measures import (
+    Contract,
+    InfoKind,
+    JudgmentRefusal,
+    Listing,
+    Objection,
+    OtherSectorListing,
+    Penalty,
+    Quantity,
+    Role,
+    StatutoryGround,
+)
 from mincredit.facts.uscc import uscc_problem
 
 
@@ -43,10 +55,21 @@ class ViolationRecord(FactModel):
     id: RecordId
     type: Literal["violation"]
     indicator: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    tier: int = Field(gt=0)
+    tier: int | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
     determined_on: dt.date = Field(description="认定之日: the day the behaviour was determined")
     authority: str | None = None
     description: str | None = None
+    # arts. 8, 15–28 (docs/facts.md, "Blacklist, repair, objections"): all optional
+    info_kind: InfoKind | None = None
+    penalty: Penalty | None = None
+    behaviours: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
+        default_factory=list)
+    quantities: dict[str, Quantity] = Field(default_factory=dict)
+    offence_count: int | None = Field(default=None, gt=0, description="初次 = 1; the authority's count")
+    obligations_fulfilled_on: dt.date | None = None
+    repair_applied_on: dt.date | None = None
+    repaired_on: dt.date | None = None
+    objections: list[Objection] = Field(default_factory=list)
 
 
 HonourLevelName = Literal["provincial_government", "city_government", "ministry", "provincial_department"]
@@ -71,7 +94,8 @@ class HonourRecord(FactModel):
         return self
 
 
-Record = Annotated[ViolationRecord | HonourRecord, Field(discriminator="type")]
+Record = Annotated[ViolationRecord | HonourRecord | JudgmentRefusal | StatutoryGround | Listing | Contract
+                   | OtherSectorListing, Field(discriminator="type")]
 
 
 class Subject(FactModel):
@@ -83,6 +107,7 @@ class Subject(FactModel):
     status: Literal["active", "dissolved"] = "active"
     public_score: Decimal | None = Field(default=None, ge=0, le=1000)
     records: list[Record] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list, description="竞买人（投标人）, 竞得人（中标人） (art. 17)")
 
     @field_validator("uscc")
     @classmethod

@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 KIND_PREFIX = {"miner": "M", "agency": "A"}
 GRADE_ORDER = "ABCDE"
 # The rulebook's top-level blocks, which interpretations may name (`grades`, `rulebook.effective` …).
-PART_NAMES = ("rulebook", "formula", "grades", "honours", "retention", "quantities", "unit_conversions",
-              "indicators", "interpretations", "deductions_source")
+# arts. 10–11, 15–28 (mincredit.rules.measures): optional blocks, checked by their own schema
+MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived")
+PART_NAMES: tuple[str, ...] = ("rulebook", "formula", "grades", "honours", "retention", "quantities",
+                               "unit_conversions", "indicators", "interpretations", "deductions_source",
+                               *MEASURE_PART_NAMES)
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,20 @@ class Parts:
     indicators: list[Indicator] | None = None
     interpretations: list[Interpretation] | None = None
     deductions_source: Source | None = None
+    blacklist: Any = None
+    repair: Any = None
+    removal: Any = None
+    objections: Any = None
+    consequences: Any = None
+    derived: Any = None
 
     @classmethod
     def of(cls, rulebook: Rulebook) -> Parts:
         return cls(rulebook=rulebook.rulebook, formula=rulebook.formula, grades=rulebook.grades,
                    honours=rulebook.honours, retention=rulebook.retention, quantities=rulebook.quantities,
                    unit_conversions=rulebook.unit_conversions, indicators=rulebook.indicators,
-                   interpretations=rulebook.interpretations, deductions_source=rulebook.deductions_source)
+                   interpretations=rulebook.interpretations, deductions_source=rulebook.deductions_source,
+                   **{name: getattr(rulebook, name) for name in MEASURE_PART_NAMES})
 
 
 def check_rulebook(parts: Parts, codes: Collection[str] | None = None) -> list[Issue]:

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mincredit.rules.measures import Blacklist, Consequence, Derived, Objections, Removal, Repair
+
 SubjectKind = Literal["miner", "agency"]
 GradeLetter = Literal["A", "B", "C", "D", "E"]
 HonourLevelId = Literal["provincial_government", "city_government", "ministry", "provincial_department"]
@@ -162,3 +164,10 @@ class Rulebook(Strict):
     indicators: list[Indicator] = Field(min_length=1)
     interpretations: list[Interpretation] = Field(default_factory=list)
     deductions_source: Source
+    # arts. 10–11, 15–28 (mincredit.rules.measures): optional, a rulebook without them scores as before
+    blacklist: Blacklist | None = None
+    repair: Repair | None = None
+    removal: Removal | None = None
+    objections: Objections | None = None
+    consequences: list[Consequence] = Field(default_factory=list)
+    derived: Derived | None = None

@@ -1,0 +1,234 @@
+"""Columnar facts (Parquet, CSV, Arrow tables, polars): the same results as JSON Lines, errors with rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pacsv = pytest.importorskip("pyarrow.csv")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from builders import shipped  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_batch import AS_OF, KEYS, keyed, raw_records, reference_rows, results_of, uscc_of, write_jsonl  # noqa: E402
+
+from mincredit import batch  # noqa: E402
+from mincredit.batch import BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
+from mincredit.columnar import RECORD_COLUMNS, SUBJECT_COLUMNS, evaluate_table  # noqa: E402
+from mincredit.facts.loading import FactsFileError  # noqa: E402
+
+RULEBOOK = shipped("miner")
+ROOT = Path(__file__).resolve().parent.parent
+RECORD_FIELDS = {"record_id": "id"}
+
+
+def rows_of(subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The columnar layout: one row per record, the subject's columns repeated; no records: one empty row."""
+    rows = []
+    for subject in subjects:
+        head = {name: subject.get(name) for name in SUBJECT_COLUMNS}
+        records = subject.get("records") or [{}]
+        for record in records:
+            rows.append({**head, **{name: record.get(RECORD_FIELDS.get(name, name)) for name in RECORD_COLUMNS}})
+    return rows
+
+
+SCHEMA = pa.schema([("uscc", pa.string()), ("name", pa.string()), ("kind", pa.string()), ("status", pa.string()),
+                    ("public_score", pa.decimal128(6, 2)), ("record_id", pa.string()), ("type", pa.string()),
+                    ("indicator", pa.string()), ("tier", pa.int64()), ("determined_on", pa.date32()),
+                    ("honour", pa.string()), ("level", pa.string()), ("awarded_on", pa.date32()),
+                    ("valid_until", pa.date32()), ("authority", pa.string()), ("description", pa.string())])
+
+
+def arrow_table(rows: list[dict[str, Any]]) -> Any:
+    converted = [{k: (dt.date.fromisoformat(v) if k in {"determined_on", "awarded_on", "valid_until"} and v else v)
+                  for k, v in row.items()} for row in rows]
+    return pa.Table.from_pylist(converted, schema=SCHEMA)
+
+
+def text_table(rows: list[dict[str, Any]]) -> Any:
+    names = list(SCHEMA.names)
+    return pa.table({name: pa.array([None if row.get(name) is None else str(row[name]) for row in rows], pa.string())
+                     for name in names})
+
+
+def population(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    return list(generate.population(count, seed=seed))
+
+
+def run(path: Path, tmp_path: Path, *, explain: bool = False, subjects: Path | None = None,
+        out: str = "out.parquet") -> tuple[list[tuple[Any, ...]], list[str]]:
+    errors: list[str] = []
+    output = tmp_path / out
+    run_batch(BatchRequest(path, RULEBOOK, AS_OF, output, explain=explain, subjects_file=subjects),
+              on_error=lambda e: errors.append(e.describe()))
+    return keyed(results_of(output)), errors
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_parquet_and_csv_equal_json_lines(tmp_path: Path, explain: bool) -> None:
+    subjects = population(400)
+    subjects.append({"uscc": uscc_of(999_999), "name": "无记录公司", "kind": "miner", "status": "active",
+                     "public_score": Decimal("812.35"), "records": []})
+    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
+    rows = rows_of(subjects)
+    pq.write_table(arrow_table(rows), tmp_path / "facts.parquet", row_group_size=333)
+    pacsv.write_csv(arrow_table(rows), tmp_path / "facts.csv")
+    for name in ("facts.parquet", "facts.csv"):
+        got, errors = run(tmp_path / name, tmp_path, explain=explain)
+        assert errors == [] and got == expected, name
+    assert expected[-1][2] == "962.47"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.decimals(min_value=0, max_value=1000, places=2), raw_records(),
+                          st.sampled_from(["active", "active", "dissolved"])), min_size=1, max_size=25),
+       st.integers(min_value=1, max_value=40))
+def test_generated_populations_agree_across_paths(tmp_path: Path, drawn: list[Any], group: int) -> None:
+    subjects = [{"uscc": uscc_of(n), "name": f"公司{n}", "kind": "miner", "status": status, "public_score": score,
+                 "records": records} for n, (score, records, status) in enumerate(drawn)]
+    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
+    rows = rows_of(subjects)
+    pq.write_table(arrow_table(rows), tmp_path / "facts.parquet", row_group_size=group)
+    pacsv.write_csv(text_table(rows), tmp_path / "facts.csv")
+    for name in ("facts.parquet", "facts.csv"):
+        got, errors = run(tmp_path / name, tmp_path)
+        assert errors == [] and got == expected, name
+    table = evaluate_table(arrow_table(rows), RULEBOOK, AS_OF)
+    assert keyed(table.results.to_pylist()) == expected
+
+
+def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: Path) -> None:
+    good = population(5)
+    rows = rows_of(good)
+    bad_rows = [
+        {"uscc": uscc_of(700), "name": "日期错误公司", "kind": "miner", "public_score": "850", "record_id": "v-1",
+         "type": "violation", "indicator": "M03", "tier": "2", "determined_on": "2023-13-10"},
+        {"uscc": uscc_of(701), "name": "档次错误公司", "kind": "miner", "public_score": "850", "record_id": "v-1",
+         "type": "violation", "indicator": "M03", "tier": "9", "determined_on": "2023-01-10"},
+        {"uscc": uscc_of(702), "name": "分值错误公司", "kind": "miner", "public_score": "1000.5"},
+        {"uscc": uscc_of(703)[:17] + "Z", "name": "校验码错误公司", "kind": "miner", "public_score": "850"},
+        {"uscc": uscc_of(704), "name": "重复编号公司", "kind": "miner", "public_score": "850", "record_id": "h-1",
+         "type": "honour", "honour": "绿色矿山", "level": "ministry", "awarded_on": "2023-01-01"},
+        {"uscc": uscc_of(704), "name": "重复编号公司", "kind": "miner", "public_score": "850", "record_id": "h-1",
+         "type": "honour", "honour": "绿色矿山", "level": "city_government", "awarded_on": "2023-01-01"},
+        {"uscc": uscc_of(705), "name": "名称不一公司", "kind": "miner", "public_score": "850"},
+        {"uscc": uscc_of(705), "name": "另一个名称", "kind": "miner", "public_score": "850", "record_id": "v-1",
+         "type": "violation", "indicator": "M01", "tier": "1", "determined_on": "2023-01-10"},
+        {"uscc": uscc_of(706), "name": "写法特别公司", "kind": "miner", "public_score": "8.5E2", "record_id": " v-1",
+         "type": "violation", "indicator": "M01", "tier": "01", "determined_on": "2023-01-10"},
+    ]
+    table = text_table(rows + bad_rows)
+    pacsv.write_csv(table, tmp_path / "facts.csv")
+    got, errors = run(tmp_path / "facts.csv", tmp_path)
+    first_bad = len(rows) + 1
+    assert len(got) == 6                                  # the five good subjects and the unusual but valid one
+    assert got[-1][0] == uscc_of(706) and got[-1][3] == "8.5E+2"
+    joined = "\n".join(errors)
+    assert f"row {first_bad}: subject #6 ({uscc_of(700)} 日期错误公司): record v-1: field 'determined_on'" in joined
+    assert f"row {first_bad + 1}" in joined and "indicator M03 has no tier 9" in joined
+    assert "field 'public_score': must be between 0 and 1000" in joined
+    assert "check character" in joined or "cannot appear" in joined
+    assert "the record id 'h-1' is used twice" in joined
+    assert f"row {first_bad + 7}" in joined and "differs from the subject's first row" in joined
+    assert len(errors) == 6
+
+
+def test_split_subjects_are_errors_naming_the_rows(tmp_path: Path) -> None:
+    subjects = population(4)
+    rows = rows_of(subjects)
+    first = [r for r in rows if r["uscc"] == subjects[0]["uscc"]]
+    rest = [r for r in rows if r["uscc"] != subjects[0]["uscc"]]
+    if len(first) < 2:
+        first = first * 2
+        first[1] = {**first[1], "record_id": "extra", "type": "honour", "honour": "x", "level": "ministry",
+                    "awarded_on": "2020-01-01", "indicator": None, "tier": None, "determined_on": None,
+                    "valid_until": None}
+    shuffled = first[:1] + rest + first[1:]
+    pq.write_table(arrow_table(shuffled), tmp_path / "facts.parquet")
+    got, errors = run(tmp_path / "facts.parquet", tmp_path)
+    assert [g[0] for g in got] == [s["uscc"] for s in subjects[1:]]
+    assert len(errors) == 2 and all("rows are not together" in e for e in errors)
+    assert f"row {len(rest) + 2}" in errors[0] and "row 1" in errors[1]
+
+
+def test_two_file_layout(tmp_path: Path) -> None:
+    subjects = population(60)
+    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
+    head = pa.Table.from_pylist([{k: s[k] for k in SUBJECT_COLUMNS} for s in subjects],
+                                schema=pa.schema([SCHEMA.field(n) for n in SUBJECT_COLUMNS]))
+    pq.write_table(head, tmp_path / "subjects.parquet")
+    records = [row for row in rows_of(subjects) if row["record_id"] is not None]
+    records.append({**records[0], "uscc": uscc_of(888_888)})            # a subject the subjects file lacks
+    record_table = arrow_table(records).drop_columns(["name", "kind", "status", "public_score"])
+    pq.write_table(record_table, tmp_path / "records.parquet")
+    for explain in (False, True):
+        got, errors = run(tmp_path / "records.parquet", tmp_path, explain=explain,
+                          subjects=tmp_path / "subjects.parquet")
+        with_records = {s["uscc"] for s in subjects if s["records"]}
+        order = ([s for s in subjects if s["uscc"] in with_records]
+                 + [s for s in subjects if s["uscc"] not in with_records])
+        assert [g[0] for g in got] == [s["uscc"] for s in order]
+        assert sorted(got) == sorted(expected)
+        assert len(errors) == 1 and "is not in the subjects file" in errors[0]
+    with pytest.raises(FactsFileError, match="subject columns belong there"):
+        run(_with_subject_column(tmp_path, record_table), tmp_path, subjects=tmp_path / "subjects.parquet")
+
+
+def _with_subject_column(tmp_path: Path, table: Any) -> Path:
+    path = tmp_path / "records-with-name.parquet"
+    pq.write_table(table.append_column("name", pa.array(["x"] * table.num_rows)), path)
+    return path
+
+
+@pytest.mark.parametrize(("columns", "words"), [
+    ({"uscc": ["x"], "name": ["y"], "kind": ["miner"], "colour": ["red"]}, "unknown column 'colour'"),
+    ({"uscc": ["x"], "kind": ["miner"]}, "the column 'name' is missing"),
+])
+def test_unusable_columns_stop_the_file(tmp_path: Path, columns: dict[str, list[str]], words: str) -> None:
+    pq.write_table(pa.table(columns), tmp_path / "facts.parquet")
+    with pytest.raises(FactsFileError, match=words):
+        run(tmp_path / "facts.parquet", tmp_path)
+
+
+def test_polars_dataframe(tmp_path: Path) -> None:
+    pl = pytest.importorskip("polars")
+    subjects = population(30)
+    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
+    frame = pl.from_arrow(arrow_table(rows_of(subjects)))
+    result = evaluate_table(frame, RULEBOOK, AS_OF)
+    assert result.complete and keyed(result.results.to_pylist()) == expected
+    assert pl.from_arrow(result.results).height == len(expected)
+
+
+def test_public_scores_are_exact_decimal_text(tmp_path: Path) -> None:
+    rows = [{"uscc": uscc_of(1), "name": "包头某煤业有限责任公司", "kind": "miner", "public_score": "812.35"}]
+    result = evaluate_table(text_table(rows), RULEBOOK, AS_OF)
+    (row,) = result.results.to_pylist()
+    assert row["score"] == "962.47" and row["public_score"] == "812.35"
+    assert result.results.schema.field("score").type == pa.string()
+
+
+def test_without_pyarrow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ColumnarUnavailable, match=r"pip install 'mincredit\[columnar\]'"):
+        require_pyarrow()
+    (tmp_path / "facts.parquet").write_bytes(b"PAR1")
+    with pytest.raises(ColumnarUnavailable):
+        run_batch(BatchRequest(tmp_path / "facts.parquet", RULEBOOK, AS_OF, tmp_path / "out.jsonl", explain=False))
+    assert json.dumps(KEYS)  # the shared helpers stay importable without pyarrow's modules in use
+    assert batch.input_kind(tmp_path / "facts.parquet") == "parquet"

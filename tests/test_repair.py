@@ -1,0 +1,146 @@
+"""Credit repair on application (arts. 25–27): eligibility at its boundaries, the 15 working days, and a
+repaired record stopping to count on its repair date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mincredit.analysis import RecordNotFound, repair_question
+from mincredit.cli import main
+from mincredit.engine import evaluate_subject
+from mincredit.facts.models import Subject
+from mincredit.rules.compiling import CompiledRulebook
+from mincredit.rules.registry import load_rulebook
+
+D = dt.date
+MINER = "91150600MA13R7T5Q6"
+
+
+@cache
+def miner_book() -> CompiledRulebook:
+    return load_rulebook("miner")
+
+
+def subject(records: list[dict[str, Any]]) -> Subject:
+    return Subject.model_validate({"uscc": MINER, "name": "某某矿业有限公司", "kind": "miner", "public_score": 850,
+                                   "records": records})
+
+
+def violation(rid: str = "v-1", on: str = "2023-05-10", indicator: str = "M01", **extra: Any) -> dict[str, Any]:
+    return {"id": rid, "type": "violation", "indicator": indicator, "tier": 1, "determined_on": on, **extra}
+
+
+def ask(records: list[dict[str, Any]], as_of: dt.date, record_id: str = "v-1") -> Any:
+    book = miner_book()
+    return repair_question(subject(records), book.source, book.digest, as_of, record_id)
+
+
+def test_eligible_the_day_after_one_full_year() -> None:
+    records = [violation(obligations_fulfilled_on="2023-06-01")]
+    before = ask(records, D(2024, 5, 10))
+    assert not before.eligible and before.eligible_on == D(2024, 5, 11)
+    assert before.answer.startswith("not eligible on 2024-05-10, because") and "eligible on 2024-05-11" in before.answer
+    on = ask(records, D(2024, 5, 11))
+    assert on.eligible and on.answer == "eligible on 2024-05-11"
+
+
+def test_one_year_from_29_february() -> None:
+    records = [violation(on="2020-02-29", obligations_fulfilled_on="2020-03-01")]
+    assert ask(records, D(2021, 2, 28)).eligible_on == D(2021, 3, 1)
+    assert ask(records, D(2021, 3, 1)).eligible
+
+
+def test_fulfilment_later_than_the_year_sets_the_day() -> None:
+    records = [violation(obligations_fulfilled_on="2024-09-01")]
+    assert ask(records, D(2024, 8, 31)).answer.startswith("not eligible")   # fulfilment not yet known
+    assert ask(records, D(2024, 9, 1)).eligible_on == D(2024, 9, 1)
+
+
+def test_not_eligible_without_fulfilment() -> None:
+    answer = ask([violation()], D(2025, 1, 1))
+    assert not answer.eligible and answer.eligible_on is None
+    assert answer.answer == "not eligible, because the fulfilment of its obligations is not recorded (art. 26 (二))"
+
+
+def test_new_bad_information_of_the_same_kind_blocks_repair() -> None:
+    records = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01")]
+    answer = ask(records, D(2024, 6, 1))
+    assert not answer.eligible and "record v-2" in answer.answer and "(三)" in answer.answer
+    other_kind = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01", indicator="M02")]
+    assert ask(other_kind, D(2024, 6, 1)).eligible
+    # an application made before the new record was determined is judged on its own day
+    applied = [violation(obligations_fulfilled_on="2023-06-01", repair_applied_on="2024-05-20"),
+               violation("v-2", on="2024-06-01")]
+    assert ask(applied, D(2024, 6, 10)).eligible
+
+
+def test_the_authority_decides_within_15_working_days() -> None:
+    records = [violation(obligations_fulfilled_on="2023-06-01", repair_applied_on="2024-09-27")]
+    answer = ask(records, D(2024, 10, 1))
+    assert answer.decision_due == D(2024, 10, 23)
+    assert "decides by 2024-10-23" in answer.answer
+
+
+def test_a_repaired_record_stops_counting_on_its_repair_date() -> None:
+    records = [violation(obligations_fulfilled_on="2023-06-01", repair_applied_on="2024-06-03",
+                         repaired_on="2024-07-01")]
+    book = miner_book()
+    before = evaluate_subject(subject(records), book, D(2024, 6, 30))
+    # the repair is not known before its day: the record counts, through its five years
+    assert before.items[0].counted and before.items[0].counts_until == D(2028, 5, 10)
+    after = evaluate_subject(subject(records), book, D(2024, 7, 1))
+    assert not after.items[0].counted and after.items[0].repaired_on == D(2024, 7, 1)
+    assert after.items[0].counts_until == D(2024, 6, 30)
+    assert "repaired on application on 2024-07-01" in after.items[0].explanation
+    assert after.score is not None and before.score is not None and after.score - before.score == 300 * 0.8
+    answer = ask(records, D(2024, 7, 1))
+    assert not answer.eligible and "already repaired on 2024-07-01" in answer.answer
+
+
+def test_a_listed_subjects_information_is_not_repaired() -> None:
+    records = [violation(obligations_fulfilled_on="2023-06-01", repaired_on="2024-07-01"),
+               {"id": "L-1", "type": "listing", "article": 16, "item": 2, "based_on": ["j-1"],
+                "decided_by": "某市自然资源局", "decision_number": "第1号", "notice_served_on": "2024-01-02",
+                "listed_on": "2024-01-15"},
+               {"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True}]
+    result = evaluate_subject(subject(records), miner_book(), D(2024, 8, 1))
+    item = next(i for i in result.items if i.record_id == "v-1")
+    assert item.counted and item.repaired_on is None
+    assert any("not applied" in warning and "art. 25" in warning for warning in result.warnings)
+    answer = ask(records, D(2024, 8, 1))
+    assert not answer.eligible and answer.eligible_on == D(2029, 1, 16)   # the day it leaves the list
+
+
+def test_questions_that_cannot_be_answered() -> None:
+    with pytest.raises(RecordNotFound, match="no record"):
+        ask([violation()], D(2024, 1, 1), "v-9")
+    with pytest.raises(RecordNotFound, match="judgment_refusal"):
+        ask([{"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True}],
+            D(2024, 6, 1), "j-1")
+
+
+def write(tmp_path: Path, records: list[dict[str, Any]]) -> str:
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps({"subjects": [{"uscc": MINER, "name": "某某矿业有限公司", "kind": "miner",
+                                              "public_score": 850, "records": records}]}, ensure_ascii=False))
+    return str(path)
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = write(tmp_path, [violation(obligations_fulfilled_on="2023-06-01")])
+    base = ["repair", facts, "--rulebook", "miner", "--record", "v-1", "--as-of"]
+    assert main([*base, "2024-05-11"]) == 0
+    assert "eligible on 2024-05-11" in capsys.readouterr().out
+    assert main([*base, "2024-05-10"]) == 1
+    assert "not eligible" in capsys.readouterr().out
+    assert main([*base, "2024-05-10", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["eligible_on"] == "2024-05-11" and data["uscc"] == MINER
+    assert main(["repair", facts, "--rulebook", "miner", "--record", "nope", "--as-of", "2024-05-10"]) == 2
+    assert "no record 'nope'" in capsys.readouterr().err
