@@ -143,3 +143,13 @@ def test_uscc_check(code: str, problem: str | None):
 def test_uscc_check_character_known_value():
     # GB 32100-2015 worked through by hand for this code: weighted sum 676, 676 mod 31 = 25, 31 − 25 = 6
     assert check_character("91150600MA13R7T5Q") == "6"
+
+
+def test_an_unknown_record_type_lists_the_known_ones(tmp_path: Path):
+    path = tmp_path / "facts.yaml"
+    path.write_text("subjects:\n  - uscc: 91150600MA13R7T5Q6\n    name: 某\n    kind: miner\n    public_score: 1\n"
+                    "    records:\n      - {id: x, type: penalty}\n", encoding="utf-8")
+    (entry,) = list(read_facts_file(path))
+    (error,) = entry.errors
+    assert error.record_id == "x" and error.line == 7
+    assert "'violation', 'honour', 'judgment_refusal'" in error.message

@@ -144,3 +144,13 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert data["eligible_on"] == "2024-05-11" and data["uscc"] == MINER
     assert main(["repair", facts, "--rulebook", "miner", "--record", "nope", "--as-of", "2024-05-10"]) == 2
     assert "no record 'nope'" in capsys.readouterr().err
+
+
+def test_a_blocked_record_also_names_the_earliest_date() -> None:
+    # obligations not fulfilled, and the year since 2023-09-29 ends only on 2024-09-29
+    answer = ask([violation(on="2023-09-29")], D(2024, 9, 20))
+    assert not answer.eligible and answer.eligible_on is None
+    assert answer.answer.startswith("not eligible, because the fulfilment of its obligations is not recorded")
+    assert "even then not before 2024-09-30" in answer.answer
+    late = ask([violation(on="2023-09-29")], D(2024, 10, 20))
+    assert "not before" not in late.answer

@@ -125,6 +125,11 @@ def repair_answer(record: ViolationRecord, window: CountWindow, others: Sequence
         answer = f"not eligible on {as_of}, because {unmet}; eligible on {eligible_on}"
     else:
         answer = "not eligible, because " + "; ".join(blockers)
+        earliest = max(candidates) if candidates else None
+        if earliest is not None and earliest > as_of:
+            # the clerk also needs the date conditions, not only what must be done first
+            answer += f"; even then not before {earliest} (" + "; ".join(
+                c.text for c in checks if not c.ok and not c.rule.endswith(("(二)", "(三)"))) + ")"
     if decision_due is not None:
         answer += (f"; applied on {applied}, the authority decides by {decision_due} "
                    f"({rules.decision.working_days} working days, {rules.decision.article})")

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from mincredit.facts.models import Subject
+from mincredit.facts.models import Record, Subject
 from mincredit.yaml_source import SourceMap, YamlReadError, decode_utf8, read_yaml
 
 
@@ -72,6 +72,9 @@ class SubjectEntry:
     errors: tuple[FactError, ...] = ()
 
 
+RECORD_TYPES = ", ".join(
+    repr(get_args(member.model_fields["type"].annotation)[0]) for member in get_args(get_args(Record)[0]))
+
 _PLAIN_WORDS = {
     "missing": "is required but missing",
     "extra_forbidden": "is not a known field (check its spelling; unknown fields are not ignored)",
@@ -86,8 +89,8 @@ _PLAIN_WORDS = {
     "string_type": "must be text",
     "list_type": "must be a list",
     "model_type": "must be a mapping of fields",
-    "union_tag_invalid": "has an unknown record type; a record's type is 'violation' or 'honour'",
-    "union_tag_not_found": "needs a 'type': 'violation' or 'honour'",
+    "union_tag_invalid": f"has an unknown record type; a record's type is one of {RECORD_TYPES}",
+    "union_tag_not_found": f"needs a 'type', one of {RECORD_TYPES}",
 }
 
 
