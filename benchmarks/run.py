@@ -12,6 +12,8 @@ the in-memory variants, of their scoring alone), records per second, peak memory
 resident set), and the ratio to mincredit from Parquet and from JSON Lines.
 
 Variants needing packages that are not installed (``pip install '.[bench]'``) are skipped with a note.
+mincredit's own modules are byte-compiled first, as an installed package's are.  The 1-minute load average
+before each run is recorded: the machine is shared, and the figures are only as good as it was idle.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Measurement:
     variant: Variant
     seconds: list[float] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)   # the 1-minute load average before each run
     identical: bool | None = None
     note: str = ""
 
@@ -77,8 +80,15 @@ def variants(data: Path, out: Path, python: str) -> list[Variant]:
         Variant("mincredit-csv", "mincredit, CSV → Parquet (columnar path)",
                 [*cli, str(data / "population.csv"), *common, "--output", str(out / "m-csv.parquet")],
                 "m-csv.parquet", ("pyarrow",), grades_from="results"),
-        Variant("mincredit-api", "mincredit in-memory API, explanations off (scoring only)",
+        Variant("mincredit-table", "mincredit in-memory, evaluate_table on an Arrow table (scoring only)",
+                [*peers, "mincredit-table", "--data", str(data), "--out", str(out / "table.csv")], "table.csv",
+                ("pyarrow",), inner=True),
+        Variant("mincredit-api", "mincredit in-memory, evaluate_stream on Subject models (scoring only)",
                 [*peers, "mincredit-api", "--data", str(data), "--out", str(out / "api.csv")], "api.csv", inner=True),
+        Variant("mincredit-api-mappings", "mincredit in-memory, evaluate_stream on parsed mappings, validated "
+                "(scoring only)",
+                [*peers, "mincredit-api-mappings", "--data", str(data), "--out", str(out / "api-mappings.csv")],
+                "api-mappings.csv", inner=True),
         Variant("plain", "plain Python dict-and-loop, reading CSV (whole process)",
                 [*peers, "plain", "--data", str(data), "--out", str(out / "plain.csv")], "plain.csv"),
         Variant("plain-memory", "plain Python dict-and-loop, rows in memory (scoring only)",
@@ -189,6 +199,25 @@ def run_measured(variant: Variant, env: dict[str, str]) -> tuple[float, int, dic
     return seconds, peak, report
 
 
+def byte_compile() -> None:
+    """Byte-compile mincredit's modules, as installing the package does.
+
+    An editable checkout run with PYTHONDONTWRITEBYTECODE set (as in some development environments) would
+    otherwise compile every mincredit module again in every process, about 70 ms that an installed package
+    never pays; the peers' packages are installed, with their bytecode.
+    """
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("mincredit")
+    assert spec is not None and spec.origin is not None
+    compileall.compile_dir(str(Path(spec.origin).parent), quiet=1)
+
+
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def compile_time(repeat: int = 20) -> float:
     """Median time to load and compile the shipped miner rulebook, in this process after the first."""
     from mincredit.rules.registry import load_rulebook
@@ -238,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare(data)
     reference = read_grades(data / "reference.csv", "csv")
     print(f"table and reference (explained engine): {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    byte_compile()
     out = data / "out"
     out.mkdir(exist_ok=True)
     env = {**os.environ, "MINCREDIT_BENCH_TMP": str(out)}
@@ -259,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         runs = args.slow_repeat if variant.name in {"zen", "durable"} else args.repeat
         for attempt in range(runs):
+            measurement.loads.append(load_average())
             try:
                 seconds, peak, report = run_measured(variant, env)
             except RuntimeError as error:
@@ -286,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             "rulebook_load_compile_ms": compile_ms,
             "variants": [{"name": m.variant.name, "label": m.variant.label, "seconds": m.seconds,
                           "median": m.median if m.seconds else None, "peak_mb": max(m.peak_kb) / 1024 if m.peak_kb
-                          else None, "identical": m.identical, "note": m.note} for m in measurements]}, indent=1))
+                          else None, "load_averages": m.loads, "identical": m.identical, "note": m.note}
+                         for m in measurements]}, indent=1))
     return 0
 
 
@@ -303,17 +335,18 @@ def print_table(measurements: list[Measurement], records: int, args: argparse.Na
     print(f"\n{args.subjects:,} subjects, {records:,} records; median of {args.repeat} runs "
           f"({args.slow_repeat} for Zen and durable_rules); {machine()}")
     print(f"rulebook load + compile: {compile_ms:.1f} ms (median of 20 in one process, after a first load)\n")
-    print("| variant | median s | records/s | peak MB | × mincredit Parquet | × mincredit JSONL | grades |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| variant | median s | records/s | peak MB | × mincredit Parquet | × mincredit JSONL | load | grades |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for m in measurements:
         if not m.seconds:
-            print(f"| {m.variant.label} | — | — | — | — | — | {m.note or 'not run'} |")
+            print(f"| {m.variant.label} | — | — | — | — | — | — | {m.note or 'not run'} |")
             continue
         ratio_p = f"{m.median / parquet.median:.2f}" if parquet and parquet.seconds else "—"
         ratio_j = f"{m.median / jsonl.median:.2f}" if jsonl and jsonl.seconds else "—"
         peak = max(m.peak_kb) / 1024
+        load = f"{min(m.loads):.1f}–{max(m.loads):.1f}" if m.loads else "—"
         print(f"| {m.variant.label} | {m.median:.2f} | {records / m.median:,.0f} | {peak:.0f} | {ratio_p} | "
-              f"{ratio_j} | {'identical' if m.identical else m.note} |")
+              f"{ratio_j} | {load} | {'identical' if m.identical else m.note} |")
 
 
 if __name__ == "__main__":

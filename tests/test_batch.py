@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from mincredit.batch import (
     run_batch,
 )
 from mincredit.cli import main
-from mincredit.engine import evaluate
+from mincredit.engine import SubjectResult, evaluate
 from mincredit.facts.loading import read_facts_file, validate_subject
 from mincredit.facts.uscc import check_character
 from mincredit.periods import period_end
@@ -267,14 +269,36 @@ def test_jsonl_batch_equals_evaluate(tmp_path: Path, explain: bool, suffix: str)
     assert ("items" in rows[0]) == explain
 
 
-def test_parallel_results_are_identical_and_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    facts = write_jsonl(tmp_path / "facts.jsonl", population(300))
+@pytest.mark.parametrize("explain", [False, True])
+def test_parallel_results_are_identical_and_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     explain: bool) -> None:
+    subjects: list[Any] = population(300)
+    subjects[40] = {**subjects[40], "public_score": "-1"}             # errors, to be numbered in the whole file
+    subjects[250] = {**subjects[250], "kind": "agency"}
+    facts = write_jsonl(tmp_path / "facts.jsonl", subjects, ("", "{oops", '{"uscc": 1}'))
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    run_batch(BatchRequest(facts, RULEBOOK, AS_OF, one, explain=False))
+    first: list[str] = []
+    run_batch(BatchRequest(facts, RULEBOOK, AS_OF, one, explain=explain), on_error=lambda e: first.append(e.describe()))
+    _, expected_errors = reference_rows(facts)
+    assert first == expected_errors and len(first) >= 4
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batch, "JSONL_LINES_PER_UNIT", 37)
-    run_batch(BatchRequest(facts, RULEBOOK, AS_OF, two, explain=False, jobs=2))
+    monkeypatch.setattr(batch, "JSONL_UNIT_BYTES", 3000)     # many byte ranges, cut inside lines
+    second: list[str] = []
+    run_batch(BatchRequest(facts, RULEBOOK, AS_OF, two, explain=explain, jobs=2),
+              on_error=lambda e: second.append(e.describe()))
     assert one.read_bytes() == two.read_bytes()
+    assert second == first
+
+
+def test_byte_ranges_hold_whole_lines(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.jsonl"
+    lines = [b"\xef\xbb\xbf{\"a\": 1}", b"", b"  ", b'{"b": "x\xe2\x80\xa8y"}\r', b'{"c": 3}']
+    facts.write_bytes(b"\n".join(lines))                     # no newline at the end
+    for size in range(1, 40):
+        units = list(batch.jsonl_units(facts, size))
+        assert units[0].start == 0 and units[-1].end == facts.stat().st_size
+        assert all(a.end == b.start for a, b in itertools.pairwise(units))
+        assert [line for unit in units for line in unit.lines()] == [b'{"a": 1}', *lines[1:]]
 
 
 def test_an_interrupted_run_leaves_the_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,7 +315,7 @@ def test_an_interrupted_run_leaves_the_previous_output(tmp_path: Path, monkeypat
         return real(self, worker)
 
     monkeypatch.setattr(batch.JsonlUnit, "run", interrupted)
-    monkeypatch.setattr(batch, "JSONL_LINES_PER_UNIT", 10)
+    monkeypatch.setattr(batch, "JSONL_UNIT_BYTES", 2000)
     with pytest.raises(KeyboardInterrupt):
         run_batch(BatchRequest(facts, RULEBOOK, AS_OF, out, explain=False))
     assert out.read_text(encoding="utf-8") == "previous\n"
@@ -358,3 +382,168 @@ def test_quarter_gives_the_same_table_as_its_last_day() -> None:
     by_quarter = run_cli("evaluate", example, "--rulebook", "miner", "--quarter", "2024Q2", "--format", "json")
     by_day = run_cli("evaluate", example, "--rulebook", "miner", "--as-of", "2024-06-30", "--format", "json")
     assert by_quarter.returncode == 0 and by_quarter.stdout == by_day.stdout
+
+
+# --- every field but the explanations, on every path -----------------------------------------------------
+
+REPEATED_TIERS = [key for key in TIER_KEYS if key[0] == "M37"]   # tiers graded by the offence count
+
+
+@st.composite
+def measured_subjects(draw: st.DrawFn, number: int, plain: bool) -> dict[str, Any]:
+    """Subjects whose results carry the lists: grades D and E (consequences), repeated M37 records with stated
+    tiers (warnings) and, unless ``plain``, a penalty for a behaviour art. 16 names (a blacklist proposal)."""
+    records = draw(raw_records())
+    for index in range(draw(st.integers(min_value=0, max_value=4))):
+        code, tier = draw(st.sampled_from(REPEATED_TIERS))
+        records.append({"id": f"m-{index}", "type": "violation", "indicator": code, "tier": tier,
+                        "determined_on": draw(dates).isoformat()})
+    if not plain and draw(st.booleans()):
+        records.append({"id": "p-1", "type": "violation", "indicator": "M01", "tier": 1,
+                        "determined_on": draw(dates).isoformat(), "info_kind": "penalty",
+                        "penalty": {"kind": "administrative", "status": "upheld"}, "behaviours": ["弄虚作假"]})
+    return {"uscc": uscc_of(number), "name": f"公司{number}", "kind": "miner",
+            "status": draw(st.sampled_from(["active", "active", "active", "dissolved"])),
+            "public_score": draw(st.decimals(min_value=0, max_value=1000, places=2)), "records": records}
+
+
+def explained_lines(path: Path) -> list[dict[str, Any]]:
+    """The explained output's lines without their items: what --no-explain must give, field for field."""
+    rows = results_of(path)
+    for row in rows:
+        row.pop("items")
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=0, max_value=10 ** 6), min_size=1, max_size=12, unique=True).flatmap(
+    lambda numbers: st.tuples(*(measured_subjects(number, plain=False) for number in numbers))))
+def test_no_explain_output_carries_every_field_but_the_explanations(subjects: tuple[dict[str, Any], ...]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        facts = write_jsonl(Path(folder) / "facts.jsonl", list(subjects))
+        explained, fast = Path(folder) / "explained.jsonl", Path(folder) / "fast.jsonl"
+        run_batch(BatchRequest(facts, RULEBOOK, AS_OF, explained, explain=True))
+        run_batch(BatchRequest(facts, RULEBOOK, AS_OF, fast, explain=False))
+        expected = explained_lines(explained)
+        assert results_of(fast) == expected
+        # byte for byte: the line the explained output would be without its items
+        assert fast.read_text(encoding="utf-8").splitlines() == [
+            json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in expected]
+    for raw in subjects:
+        (result,) = evaluate_stream([raw], RULEBOOK, AS_OF, explain=True)
+        assert isinstance(result, SubjectResult)
+        (score,) = evaluate_stream([raw], RULEBOOK, AS_OF, explain=False)
+        assert score == Score.of(result)
+        assert score.to_result() == result.model_copy(update={"items": []})
+        entry = validate_subject(raw, file=None, index=0, line=None)
+        assert entry.subject is not None
+        (from_model,) = evaluate_stream([entry.subject], RULEBOOK, AS_OF, explain=False)
+        assert from_model == score
+
+
+def test_the_lists_are_there_for_plain_subjects() -> None:
+    """Plain violations and honours alone give consequences (a grade's) and warnings (stated M37 tiers)."""
+    records = [{"id": "a", "type": "violation", "indicator": "M37", "tier": 2, "determined_on": "2023-01-05"},
+               {"id": "b", "type": "violation", "indicator": "M37", "tier": 2, "determined_on": "2023-03-05"}]
+    raw = {"uscc": uscc_of(5), "name": "某矿业有限公司", "kind": "miner", "public_score": Decimal("100"),
+           "records": records}
+    plan = ScorePlan(RULEBOOK, AS_OF)
+    score = batch.score_raw(plan, raw)
+    assert score is not None and score.grade == "E"
+    assert score.warnings == ("record b: tier 2 is stated, but offence number 2 is tier 3 of M37; the stated tier "
+                              "is used — check it",)
+    assert [item.id for item in score.consequences] and all(item.because == "grade E" for item in score.consequences)
+    (result,) = evaluate([validate_subject(raw, file=None, index=0, line=None)], RULEBOOK, AS_OF).results
+    assert score == Score.of(result)
+
+
+def test_a_plain_record_a_blacklist_trigger_takes_goes_to_the_engine() -> None:
+    plan = ScorePlan(RULEBOOK, AS_OF)
+    assert plan.engine_codes == batch.trigger_codes(RULEBOOK)
+    assert not plan.engine_codes      # the shipped triggers all need a penalty, a judgment or a role
+    source = RULEBOOK.source
+    assert source.blacklist is not None
+    trigger = source.blacklist.triggers[0]
+    loose = trigger.model_copy(update={"when": [trigger.when[0]]})           # record_type: violation, nothing else
+    widened = source.model_copy(update={"blacklist": source.blacklist.model_copy(update={"triggers": [loose]})})
+    from mincredit.rules.compiling import compile_rulebook
+
+    rulebook = compile_rulebook(widened)
+    plan = ScorePlan(rulebook, AS_OF)
+    assert plan.engine_codes == frozenset(rulebook.tiers_of)
+    raw = {"uscc": uscc_of(6), "name": "某矿业有限公司", "kind": "miner", "public_score": Decimal("800"),
+           "records": [{"id": "a", "type": "violation", "indicator": "M01", "tier": 1, "determined_on": "2024-01-05"}]}
+    assert batch.score_raw(plan, raw) is None                                 # left to the engine …
+    (score,) = evaluate_stream([raw], rulebook, AS_OF, explain=False)
+    (result,) = evaluate_stream([raw], rulebook, AS_OF, explain=True)
+    assert isinstance(result, SubjectResult) and result.proposals            # … which proposes the listing
+    assert score == Score.of(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-10 ** 30, max_value=10 ** 30)
+       | st.integers(min_value=-10 ** 20, max_value=10 ** 20).map(lambda n: Decimal(n).scaleb(3)))
+def test_exact_is_the_engines(value: Decimal) -> None:
+    from decimal import InvalidOperation
+
+    from mincredit.engine import exact
+
+    try:
+        expected = str(exact(value))
+    except InvalidOperation:          # beyond the context's precision: both refuse
+        with pytest.raises(InvalidOperation):
+            batch.exact(value)
+        return
+    assert str(batch.exact(value)) == expected
+
+
+# --- what a command loads ------------------------------------------------------------------------------
+
+def test_evaluate_loads_only_what_it_needs(tmp_path: Path) -> None:
+    facts = write_jsonl(tmp_path / "facts.jsonl", population(5))
+    program = ("import sys; from mincredit.cli import main; "
+               f"code = main(['evaluate', {str(facts)!r}, '--rulebook', 'miner', '--as-of', '2024-06-30', "
+               f"'--no-explain', '--output', {str(tmp_path / 'out.jsonl')!r}]); "
+               "print(' '.join(sorted(sys.modules))); raise SystemExit(code)")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    for heavy in ("mincredit.lint.command", "mincredit.diff", "mincredit.replay", "mincredit.scenarios",
+                  "mincredit.measures_cli", "mincredit.engine", "mincredit.analysis", "mincredit.backends.durable",
+                  "mincredit.columnar", "matplotlib", "pint", "numpy", "pyarrow", "rich.table", "durable"):
+        assert heavy not in loaded, heavy
+
+
+def test_commands_listed_by_name_are_the_registered_ones() -> None:
+    from mincredit.cli import EXTERNAL_COMMANDS, build_parser
+
+    def commands(parser: Any) -> dict[str, str]:
+        action = next(a for a in parser._actions if a.dest == "command")
+        return {choice.dest: choice.help for choice in action._choices_actions}
+
+    full, light = commands(build_parser(None)), commands(build_parser("evaluate"))
+    assert full == light
+    assert {name: full[name] for name in EXTERNAL_COMMANDS} == EXTERNAL_COMMANDS
+
+
+def test_resolving_one_version_reads_only_the_others_identity(tmp_path: Path) -> None:
+    from mincredit.rules.loading import RulebookError
+    from mincredit.rules.registry import RulebookLibrary
+
+    shipped_file = ROOT / "rulebooks" / "miner.yaml"
+    history = tmp_path / "history"
+    history.mkdir()
+    text = shipped_file.read_text(encoding="utf-8")
+    revised = (text.replace("  version: 2020-draft", "  version: 2025-revision")
+               .replace("    from: 2020-12-01", "    from: 2025-12-01")
+               .replace("    until: 2025-11-30   #", "    until: 2030-11-30   #"))
+    (tmp_path / "miner.yaml").write_text(revised, encoding="utf-8")
+    # the old version's body is broken; its rulebook block is not
+    (history / "miner@2020-draft.yaml").write_text(text.replace("formula:", "formula: [", 1), encoding="utf-8")
+    library = RulebookLibrary(tmp_path)
+    resolved = library.resolve("miner", as_of=dt.date(2026, 1, 1))
+    assert resolved.rulebook.identity.version == "2025-revision"
+    old = library.in_force("miner", dt.date(2024, 6, 30))
+    assert old.version == "2020-draft" and old.end == dt.date(2025, 11, 30)
+    with pytest.raises(RulebookError):
+        library.resolve("miner", as_of=dt.date(2024, 6, 30))                 # loaded when it is asked for

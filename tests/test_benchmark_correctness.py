@@ -24,7 +24,8 @@ def test_every_variant_grades_the_population_like_the_engine(tmp_path: Path) -> 
     report = json.loads(report_path.read_text())
     assert report["subjects"] == 300 and report["records"] > 2000
     by_name = {variant["name"]: variant for variant in report["variants"]}
-    assert {"mincredit-parquet", "mincredit-jsonl", "mincredit-api", "plain", "plain-memory"} <= set(by_name)
+    assert {"mincredit-parquet", "mincredit-jsonl", "mincredit-table", "mincredit-api", "mincredit-api-mappings",
+            "plain", "plain-memory"} <= set(by_name)
     for variant in report["variants"]:
         if variant["note"].startswith("skipped"):
             continue

@@ -18,10 +18,21 @@ pq = pytest.importorskip("pyarrow.parquet")
 from builders import shipped  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_batch import AS_OF, KEYS, keyed, raw_records, reference_rows, results_of, uscc_of, write_jsonl  # noqa: E402
+from test_batch import (  # noqa: E402
+    AS_OF,
+    KEYS,
+    explained_lines,
+    keyed,
+    measured_subjects,
+    raw_records,
+    reference_rows,
+    results_of,
+    uscc_of,
+    write_jsonl,
+)
 
 from mincredit import batch  # noqa: E402
-from mincredit.batch import BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
+from mincredit.batch import MEASURE_FIELDS, BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
 from mincredit.columnar import RECORD_COLUMNS, SUBJECT_COLUMNS, evaluate_table  # noqa: E402
 from mincredit.facts.loading import FactsFileError  # noqa: E402
 
@@ -232,3 +243,60 @@ def test_without_pyarrow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPat
         run_batch(BatchRequest(tmp_path / "facts.parquet", RULEBOOK, AS_OF, tmp_path / "out.jsonl", explain=False))
     assert json.dumps(KEYS)  # the shared helpers stay importable without pyarrow's modules in use
     assert batch.input_kind(tmp_path / "facts.parquet") == "parquet"
+
+
+def as_json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows of a table (lists as JSON text, null when empty) as the JSON output's lines."""
+    out = []
+    for row in rows:
+        line = {key: (value.isoformat() if key == "as_of" else value) for key, value in row.items()
+                if key not in MEASURE_FIELDS}
+        line.update({name: json.loads(row[name]) for name in MEASURE_FIELDS if row.get(name) is not None})
+        out.append(line)
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(min_value=0, max_value=10 ** 6), min_size=1, max_size=15, unique=True).flatmap(
+    lambda numbers: st.tuples(*(measured_subjects(number, plain=True) for number in numbers))),
+    st.integers(min_value=1, max_value=40))
+def test_columnar_output_carries_every_field_but_the_explanations(tmp_path: Path, subjects: tuple[Any, ...],
+                                                                  group: int) -> None:
+    explained = tmp_path / "explained.jsonl"
+    run_batch(BatchRequest(write_jsonl(tmp_path / "facts.jsonl", list(subjects)), RULEBOOK, AS_OF, explained))
+    expected = explained_lines(explained)
+    rows = rows_of(list(subjects))
+    pq.write_table(arrow_table(rows), tmp_path / "facts.parquet", row_group_size=group)
+    pacsv.write_csv(text_table(rows), tmp_path / "facts.csv")
+    for name in ("facts.parquet", "facts.csv"):
+        for out in ("out.parquet", "out.jsonl"):
+            output = tmp_path / out
+            run_batch(BatchRequest(tmp_path / name, RULEBOOK, AS_OF, output, explain=False))
+            got = results_of(output)
+            assert (as_json_rows(got) if out.endswith(".parquet") else got) == expected, (name, out)
+    table = evaluate_table(arrow_table(rows), RULEBOOK, AS_OF)
+    header = {"as_of": "2024-06-30", "rulebook_id": "miner", "rulebook_version": RULEBOOK.identity.version,
+              "rulebook_digest": RULEBOOK.digest}
+    assert [{**header, **row} for row in as_json_rows(table.results.drop_columns(list(header)).to_pylist())] \
+        == expected
+
+
+def test_a_table_in_memory_is_evaluated_in_slices_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mincredit import columnar
+
+    subjects = population(120, seed=5)
+    expected = explained_lines_of(tmp_path, subjects)
+    monkeypatch.setattr(columnar, "TABLE_BATCH_ROWS", 64)        # many slices, evaluated two at a time
+    table = evaluate_table(text_table(rows_of(subjects)), RULEBOOK, AS_OF)
+    assert table.complete
+    header = {"as_of": "2024-06-30", "rulebook_id": "miner", "rulebook_version": RULEBOOK.identity.version,
+              "rulebook_digest": RULEBOOK.digest}
+    assert [{**header, **row} for row in as_json_rows(table.results.drop_columns(list(header)).to_pylist())] \
+        == expected
+
+
+def explained_lines_of(tmp_path: Path, subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    explained = tmp_path / "explained.jsonl"
+    run_batch(BatchRequest(write_jsonl(tmp_path / "facts.jsonl", subjects), RULEBOOK, AS_OF, explained))
+    return explained_lines(explained)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mincredit.analysis import Analysis, analyse
 from mincredit.backends import NATIVE, Backend, backend_named
 from mincredit.backends.durable import DurableUnavailable, available
-from mincredit.engine import _rulebook_errors, _violation_items
+from mincredit.engine import _violation_items, rulebook_errors
 from mincredit.facts.models import Subject
 from mincredit.rules.compiling import CompiledRulebook
 from mincredit.rules.registry import load_rulebook
@@ -76,7 +76,7 @@ def test_the_shipped_scenarios_agree() -> None:
                     subject = Subject.model_validate(raw)
                 except ValueError:
                     continue
-                if _rulebook_errors(subject, rulebook, 0, None):
+                if rulebook_errors(subject, rulebook, 0, None):
                     continue   # the scenarios' deliberate errors: nothing to compare
                 native, other = both(subject, rulebook, scenario["as_of"])
                 assert native == other, (path.name, scenario["name"])

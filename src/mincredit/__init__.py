@@ -5,13 +5,28 @@ The public API, small on purpose:
 - :func:`load_rulebook` — a shipped rulebook by id (``"miner"``, ``"agency"``) or a rulebook file.
 - :func:`read_facts_file` — subjects from a YAML, JSON or JSON Lines facts file, each valid or with its errors.
 - :func:`evaluate` — score, grade and explain subjects against a rulebook as of a date.
+- :func:`evaluate_stream` — evaluate an iterable of subjects lazily, one outcome per subject in input order;
+  with ``explain=False`` a :class:`Score` per subject (every field of the result but the explanations).
+- :func:`evaluate_table` — evaluate a pyarrow Table or polars DataFrame of records already in memory, on
+  whole columns (needs the ``columnar`` extra).
 - the fact models (:class:`Subject`, :class:`ViolationRecord`, :class:`HonourRecord`) and the result
-  models (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`).
+  models (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`, :class:`Score`, :class:`SubjectErrors`).
+
+The names are imported when first used, so that ``import mincredit`` (and the command line) loads only
+the modules a task needs.
 """
 
-from mincredit.engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
-from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
-from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mincredit.batch import Score, SubjectErrors, evaluate_stream
+    from mincredit.columnar import evaluate_table
+    from mincredit.engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
+    from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
+    from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
 
 __all__ = [
     "CompiledRulebook",
@@ -22,12 +37,53 @@ __all__ = [
     "Item",
     "RulebookError",
     "RulebookInvalid",
+    "Score",
     "Subject",
+    "SubjectErrors",
     "SubjectResult",
     "UnknownRulebook",
     "ViolationRecord",
     "evaluate",
+    "evaluate_stream",
     "evaluate_subject",
+    "evaluate_table",
     "load_rulebook",
     "read_facts_file",
 ]
+
+_HOME = {
+    "CompiledRulebook": "mincredit.rules",
+    "Evaluation": "mincredit.engine",
+    "FactError": "mincredit.facts",
+    "FactsDocument": "mincredit.facts",
+    "HonourRecord": "mincredit.facts",
+    "Item": "mincredit.engine",
+    "RulebookError": "mincredit.rules",
+    "RulebookInvalid": "mincredit.rules",
+    "Score": "mincredit.batch",
+    "Subject": "mincredit.facts",
+    "SubjectErrors": "mincredit.batch",
+    "SubjectResult": "mincredit.engine",
+    "UnknownRulebook": "mincredit.rules",
+    "ViolationRecord": "mincredit.facts",
+    "evaluate": "mincredit.engine",
+    "evaluate_stream": "mincredit.batch",
+    "evaluate_subject": "mincredit.engine",
+    "evaluate_table": "mincredit.columnar",
+    "load_rulebook": "mincredit.rules",
+    "read_facts_file": "mincredit.facts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, each imported from its module on first use (PEP 562)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mincredit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,61 +5,81 @@ populations under two rulebook versions.  This module makes that cheap:
 
 - :class:`ScorePlan` compiles a rulebook once more for one as-of date: (indicator, tier) → points,
   honour level → points, the first day a violation or an honour without a stated validity still
-  counts (so no retention period is computed per record), and the grade bands as a sorted list of
-  edges.  Scoring a subject is one pass over its records with dictionary look-ups.
+  counts (so no retention period is computed per record), the grade bands as a sorted list of
+  edges, and what a grade entails (its consequences, arts. 21–24).  Scoring a subject is one pass
+  over its records with dictionary look-ups.
 - :func:`evaluate_stream` evaluates an iterable of subjects lazily, one outcome per subject in input
-  order, with or without explanations; without them a :class:`Score` carries exactly the score,
-  grade, deductions and bonus the explained :class:`~mincredit.engine.SubjectResult` would.
+  order, with or without explanations; without them a :class:`Score` carries exactly the fields the
+  explained :class:`~mincredit.engine.SubjectResult` would — score, grade, deductions, bonus,
+  proposals, listings, consequences and warnings — except the explanations (``items``).
 - :func:`run_batch` is ``mincredit evaluate --output``: a JSON Lines, Parquet or CSV input is read in
   chunks (memory holds a chunk, never the file), chunks are evaluated in order or across processes,
-  and the results go to a JSON Lines or Parquet file written atomically.
+  and the results go to a JSON Lines or Parquet file written atomically.  A JSON Lines file is cut
+  into byte ranges of whole lines, which each worker process reads itself.
 
 Validation is never skipped.  A raw subject (a JSON line) that is plainly valid under the facts
 model is scored straight from its data; anything else (a misspelt field, a number written as text,
 a date in another format, an unknown indicator …) goes through the pydantic model and the engine,
-which either accept it exactly as :func:`mincredit.engine.evaluate` would or report why not.
+which either accept it exactly as :func:`mincredit.engine.evaluate` would or report why not.  So does
+a subject whose facts go beyond plain violations and honours (blacklist facts, quantities, roles …),
+and a plain violation the rulebook's blacklist triggers could take as a ground for a proposal.
+
+The engine (:mod:`mincredit.engine`) and pyarrow are imported only when a subject or an input needs them.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import json
+import operator
 import os
 import re
 import sys
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TextIO, overload
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TextIO, TypeAlias, overload
 
 from pydantic_core import from_json
 
-from mincredit.engine import SubjectResult, _rulebook_errors, evaluate_subject, exact
+# What a plan needs to give a plain subject every field of its result (a grade's consequences, the blacklist
+# triggers' facts); the engine itself, with its analysis of blacklist facts, is imported only when a subject
+# needs it.
+from mincredit.consequences import consequences_for
+from mincredit.derive import record_fact
 from mincredit.facts.loading import (
     FactError,
+    FactsFileError,
     SubjectEntry,
     facts_format,
-    iter_jsonl_lines,
     parse_jsonl_line,
     read_facts_file,
     validate_subject,
 )
 from mincredit.facts.models import HonourRecord, Subject, ViolationRecord
-from mincredit.facts.uscc import ALPHABET, WEIGHTS
+from mincredit.facts.uscc import ALPHABET, WEIGHTS, check_character
 from mincredit.periods import period_end
-from mincredit.rules.compiling import CompiledBand, CompiledRulebook, compile_rulebook
-from mincredit.rules.schema import Rulebook
+from mincredit.program import compile_program, holds
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    from mincredit.blacklist import ListingStatus, Proposal
+    from mincredit.columnar import ColumnarInput
+    from mincredit.consequences import ConsequenceItem
+    from mincredit.engine import SubjectResult
+    from mincredit.rules.compiling import CompiledBand, CompiledRulebook
+    from mincredit.rules.schema import Rulebook
 
 DISSOLVED_REASON = "主体资格灭失: a dissolved subject is not evaluated (art. 15)"
 _CONTEXT = Context(prec=60)   # the engine's precision; every operation of the formula goes through it
@@ -68,6 +88,20 @@ _SUBJECT_KEYS = frozenset({"uscc", "name", "kind", "status", "public_score", "re
 _VIOLATION_KEYS = frozenset({"id", "type", "indicator", "tier", "determined_on", "authority", "description"})
 _HONOUR_KEYS = frozenset({"id", "type", "honour", "level", "awarded_on", "valid_until", "authority", "description"})
 _USCC_VALUE = {char: value for value, char in enumerate(ALPHABET)}
+
+
+def exact(value: Decimal) -> Decimal:
+    """The same number without trailing zeros or exponent (962.470 → 962.47, 1E+3 → 1000).
+
+    The same as :func:`mincredit.engine.exact` (a test checks it), here so that scoring does not import the engine.
+    """
+    normalized = value.normalize()
+    if normalized != normalized.to_integral_value():
+        return normalized                       # a fraction: its exponent is negative (a cheaper test first)
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return normalized.quantize(Decimal(1))
+    return normalized
 
 
 # --- the plan: a rulebook compiled for one evaluation date -------------------------------------------
@@ -88,6 +122,38 @@ def first_day_counting(as_of: dt.date, years: int) -> dt.date:
         else:
             low = middle + 1
     return dt.date.fromordinal(low)
+
+
+def trigger_codes(rulebook: CompiledRulebook) -> frozenset[str]:
+    """The indicators a plain violation of which (no penalty, behaviours or info kind) a blacklist trigger takes.
+
+    A subject with such a record gets a proposal (arts. 16–17) when the record counts, so it is evaluated by
+    the engine; the triggers are tested with the program and the record facts the engine itself uses.
+    """
+    source = rulebook.source
+    if source.blacklist is None or not source.blacklist.triggers:
+        return frozenset()
+    triggers = [rule for rule in compile_program(source).rules if rule.id.startswith("trigger:")]
+    first = "91150000000000000"
+    subject = Subject.model_validate({"uscc": first + check_character(first), "name": "-",
+                                      "kind": rulebook.subject_kind})
+    found = set()
+    for code, tiers in rulebook.tiers_of.items():
+        record = ViolationRecord(id="r", type="violation", indicator=code, tier=tiers[0],
+                                 determined_on=dt.date(2000, 1, 1))
+        fact = record_fact(record, subject)
+        if any(holds(rule.when, fact) for rule in triggers):
+            found.add(code)
+    return frozenset(found)
+
+
+def grade_consequences(rulebook: CompiledRulebook, grade: str, as_of: dt.date) -> tuple[ConsequenceItem, ...]:
+    """What a grade entails for a subject that is on no serious-blacklist (arts. 21–24), as the engine gives it."""
+    kind = rulebook.subject_kind
+    if not any(grade in measure.when.grades and (not measure.when.subject_kinds or kind in measure.when.subject_kinds)
+               for measure in rulebook.source.consequences):
+        return ()
+    return tuple(consequences_for(rulebook.source, kind, grade, [], [], set(), as_of))
 
 
 class ScorePlan:
@@ -124,9 +190,21 @@ class ScorePlan:
         self.as_of_text = as_of.isoformat()
         self.violation_from_text = self.violation_from.isoformat()
         self.honour_from_text = self.honour_from.isoformat()
+        # Beyond the score (arts. 16–28).  A plain violation a blacklist trigger takes sends its subject to the
+        # engine (its code is left out of the look-up below); a grade's consequences are the same for every
+        # subject on no list; a stated tier of an indicator graded by repetition is checked against the count.
+        self.engine_codes = trigger_codes(rulebook)
+        self.consequences: dict[str, tuple[ConsequenceItem, ...]] = {
+            band.grade: grade_consequences(rulebook, band.grade, as_of) for band in rulebook.bands}
+        derived = rulebook.source.derived
+        self.count_bands: dict[str, tuple[tuple[int, int, int | None], ...]] = {
+            rule.indicator: tuple((band.tier, band.lower, band.upper) for band in rule.tiers)
+            for rule in (derived.offence_count if derived is not None else [])}
         # indicator code → points by tier number (None where the indicator has no such tier)
         self.tiers_by_code: dict[str, list[int | Decimal | None]] = {}
         for (code, tier), points in self.points.items():
+            if code in self.engine_codes:
+                continue
             row = self.tiers_by_code.setdefault(code, [None])
             row.extend([None] * (tier + 1 - len(row)))
             row[tier] = points
@@ -169,12 +247,48 @@ class ScorePlan:
             return self._at_edge[position]
         return self._between[position]
 
+    def count_warnings(self, violations: Sequence[tuple[str, str, int, Any]]) -> tuple[str, ...] | None:
+        """The warnings the engine gives a subject's plain violations of indicators graded by repetition.
+
+        ``violations`` are (record id, indicator, stated tier, determination day), in record order; the days are
+        dates, or ISO texts already checked to be dates (which sort as the dates do).  A record's offence number
+        is its place among the subject's records of its indicator by (day, id), as :func:`mincredit.derive.
+        offence_counts` counts it.  None (leave the subject to the engine) when a count falls in two bands
+        that would both contradict the stated tier: the engine's message would name either.
+        """
+        places: dict[str, int] = {}
+        by_code: dict[str, list[tuple[Any, str]]] = {}
+        for record_id, code, _, day in violations:
+            by_code.setdefault(code, []).append((day, record_id))
+        for group in by_code.values():
+            for place, (_, record_id) in enumerate(sorted(group), start=1):
+                places[record_id] = place
+        warnings: list[str] = []
+        for record_id, code, tier, _ in violations:
+            bands = self.count_bands[code]
+            if all(tier != band_tier for band_tier, _, _ in bands):
+                continue
+            count = places[record_id]
+            wrong = [band_tier for band_tier, lower, upper in bands
+                     if lower <= count and (upper is None or count <= upper) and band_tier != tier]
+            if len(wrong) > 1:
+                return None
+            if wrong:
+                warnings.append(self.count_warning(record_id, code, tier, count, wrong[0]))
+        return tuple(warnings)
+
+    @staticmethod
+    def count_warning(record_id: str, code: str, tier: int, count: int, count_tier: int) -> str:
+        """The engine's warning on a stated tier the offence count contradicts (mincredit.derive.resolve_tiers)."""
+        return (f"record {record_id}: tier {tier} is stated, but offence number {count} is tier {count_tier} of "
+                f"{code}; the stated tier is used — check it")
+
     def finish(self, uscc: str, name: str, kind: str, status: str, public: Decimal | None,
-               deductions: int | Decimal, bonus: int | Decimal) -> Score:
+               deductions: int | Decimal, bonus: int | Decimal, warnings: tuple[str, ...] = ()) -> Score:
         """The subject's score from its deductions and its in-force honour points (before the cap)."""
         if status == "dissolved":
             return Score(uscc, name, kind, status, False, None, None, None, public, Decimal(0), Decimal(0),
-                         DISSOLVED_REASON)
+                         DISSOLVED_REASON, (), (), (), warnings)
         key = (deductions, bonus if bonus < self.cap else self.cap)
         industry = self._industry.get(key)
         if industry is None:
@@ -192,13 +306,16 @@ class ScorePlan:
                                                      self.public_weight), part))
         band = self.band(score)
         return Score(uscc, name, kind, status, True, band.grade, band.meaning, score, public, deducted, capped,
-                     None)
+                     None, (), (), self.consequences[band.grade], warnings)
 
 
 # --- outcomes ------------------------------------------------------------------------------------------
 
 class Score(NamedTuple):
-    """A subject's result without explanations: the fields of SubjectResult except ``items``."""
+    """A subject's result without explanations: every field of SubjectResult except ``items``.
+
+    The lists of the result are tuples here (a grade's consequences are shared by every subject with it).
+    """
 
     uscc: str
     name: str
@@ -212,10 +329,30 @@ class Score(NamedTuple):
     deductions: Decimal
     honour_bonus: Decimal
     not_evaluated_reason: str | None
+    proposals: tuple[Proposal, ...] = ()
+    listings: tuple[ListingStatus, ...] = ()
+    consequences: tuple[ConsequenceItem, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def to_result(self) -> SubjectResult:
         """The same result as a SubjectResult with no items (explanations were not built)."""
-        return SubjectResult(**self._asdict(), items=[])
+        from mincredit.engine import SubjectResult
+
+        fields: dict[str, Any] = self._asdict()
+        for name in MEASURE_FIELDS:
+            fields[name] = list(fields[name])
+        return SubjectResult(**fields, items=[])
+
+    @classmethod
+    def of(cls, result: SubjectResult) -> Score:
+        """The fields of an explained result, without its items."""
+        return cls(result.uscc, result.name, result.kind, result.status, result.evaluated, result.grade,
+                   result.grade_meaning, result.score, result.public_score, result.deductions, result.honour_bonus,
+                   result.not_evaluated_reason, tuple(result.proposals), tuple(result.listings),
+                   tuple(result.consequences), tuple(result.warnings))
+
+
+MEASURE_FIELDS = ("proposals", "listings", "consequences", "warnings")
 
 
 @dataclass(frozen=True)
@@ -226,7 +363,7 @@ class SubjectErrors:
     errors: tuple[FactError, ...]
 
 
-Outcome = SubjectResult | Score | SubjectErrors
+Outcome: TypeAlias = "SubjectResult | Score | SubjectErrors"
 SubjectInput = Subject | SubjectEntry | Mapping[str, Any]
 
 
@@ -247,15 +384,17 @@ def require_pyarrow() -> None:
 
 # --- fast scoring ------------------------------------------------------------------------------------
 
+_USCC_BYTES = bytes(_USCC_VALUE.get(chr(byte), 255) for byte in range(256))   # ASCII byte → value (255: none)
+
+
 def _uscc_ok(code: object) -> bool:
     """True only for a valid USCC (the facts model checks the same; anything else takes the model's path)."""
-    if type(code) is not str or len(code) != 18:
+    if type(code) is not str or len(code) != 18 or not code.isascii():
         return False
-    try:
-        total = sum(_USCC_VALUE[char] * weight for char, weight in zip(code, WEIGHTS, strict=False))
-        return _USCC_VALUE[code[17]] == (31 - total % 31) % 31
-    except KeyError:
+    values = code.encode("ascii").translate(_USCC_BYTES)
+    if 255 in values:
         return False
+    return bool(values[17] == (31 - sum(map(operator.mul, values, WEIGHTS)) % 31) % 31)
 
 
 def _plain_date(value: object) -> dt.date | None:
@@ -270,10 +409,6 @@ def _plain_date(value: object) -> dt.date | None:
     if type(value) is dt.date:
         return value
     return None
-
-
-def _plain_text(value: object) -> bool:
-    return type(value) is str and value != "" and value.strip() == value
 
 
 def score_raw(plan: ScorePlan, raw: object) -> Score | None:
@@ -311,17 +446,19 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
         return None
     # ISO dates compare as their text does, so once a text is known to be a real date it is compared as text.
     as_of, violation_from, honour_from = plan.as_of_text, plan.violation_from_text, plan.honour_from_text
-    tiers_of, level_points = plan.tiers_by_code, plan.level_points
+    tiers_of, level_points, count_bands = plan.tiers_by_code, plan.level_points, plan.count_bands
     dates, texts = plan.valid_dates, plan.valid_texts
     deductions: int | Decimal = 0
     best: dict[str, int | Decimal] = {}
-    seen: set[str] = set()
+    repeated: list[tuple[str, str, int, Any]] | None = None
     try:
+        # Every id a text the model keeps as it is, and no id twice.
+        ids = [record["id"] for record in records]
+        if not texts.issuperset(ids) and not all(rid in texts or plan.remember_text(rid) for rid in ids):
+            return None
+        if len(set(ids)) != len(ids):
+            return None
         for record in records:
-            record_id = record["id"]
-            if (record_id not in texts and not plan.remember_text(record_id)) or record_id in seen:
-                return None
-            seen.add(record_id)
             kind_of_record = record["type"]
             if kind_of_record == "violation":
                 indicator, tier, day = record["indicator"], record["tier"], record["determined_on"]
@@ -335,6 +472,9 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
                     return None
                 if violation_from <= day <= as_of:
                     deductions += points
+                if indicator in count_bands:
+                    repeated = repeated or []
+                    repeated.append((record["id"], indicator, tier, day))
             elif kind_of_record == "honour":
                 title, level, day = record["honour"], record["level"], record["awarded_on"]
                 valid = record.get("valid_until")
@@ -358,7 +498,10 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
                 return None
     except (KeyError, TypeError):   # a required field missing, or a record that is not a mapping
         return None
-    return plan.finish(uscc, name, kind, status, public, deductions, sum(best.values()))
+    warnings: tuple[str, ...] | None = plan.count_warnings(repeated) if repeated is not None else ()
+    if warnings is None:
+        return None
+    return plan.finish(uscc, name, kind, status, public, deductions, sum(best.values()), warnings)
 
 
 def score_subject(plan: ScorePlan, subject: Subject) -> Score | None:
@@ -372,20 +515,26 @@ def score_subject(plan: ScorePlan, subject: Subject) -> Score | None:
     if "roles" in subject.model_fields_set and getattr(subject, "roles", None):
         return None
     as_of, violation_from, honour_from = plan.as_of, plan.violation_from, plan.honour_from
-    points_of, level_points = plan.points, plan.level_points
+    tiers_of, level_points, count_bands = plan.tiers_by_code, plan.level_points, plan.count_bands
     deductions: int | Decimal = 0
     best: dict[str, int | Decimal] = {}
+    repeated: list[tuple[str, str, int, Any]] | None = None
     for record in subject.records:
         # Only the plain records are scored here; any other kind of record, or a violation that carries more
         # than its indicator, tier and date (quantities, a penalty, a repair …), is left to the engine.
         if type(record) is ViolationRecord:
-            if record.tier is None or not record.__pydantic_fields_set__ <= _VIOLATION_KEYS:
+            tier = record.tier
+            if tier is None or not record.__pydantic_fields_set__ <= _VIOLATION_KEYS:
                 return None
-            points = points_of.get((record.indicator, record.tier))
+            tiers = tiers_of.get(record.indicator)
+            points = tiers[tier] if tiers is not None and tier < len(tiers) else None
             if points is None:
                 return None
             if violation_from <= record.determined_on <= as_of:
                 deductions += points
+            if record.indicator in count_bands:
+                repeated = repeated or []
+                repeated.append((record.id, record.indicator, tier, record.determined_on))
         else:
             if type(record) is not HonourRecord or not record.__pydantic_fields_set__ <= _HONOUR_KEYS:
                 return None
@@ -397,15 +546,20 @@ def score_subject(plan: ScorePlan, subject: Subject) -> Score | None:
                 title = record.honour
                 if points > best.get(title, 0):
                     best[title] = points
+    warnings: tuple[str, ...] | None = plan.count_warnings(repeated) if repeated is not None else ()
+    if warnings is None:
+        return None
     return plan.finish(subject.uscc, subject.name, subject.kind, subject.status, public, deductions,
-                       sum(best.values()))
+                       sum(best.values()), warnings)
 
 
 def reference_outcome(plan: ScorePlan, entry: SubjectEntry, explain: bool) -> Outcome:
     """The model-and-engine path: exactly what mincredit.engine.evaluate does with this subject."""
     if entry.subject is None:
         return SubjectErrors(entry.index, entry.errors)
-    problems = _rulebook_errors(entry.subject, plan.rulebook, entry.index, entry)
+    from mincredit.engine import evaluate_subject, rulebook_errors
+
+    problems = rulebook_errors(entry.subject, plan.rulebook, entry.index, entry)
     if problems:
         return SubjectErrors(entry.index, tuple(problems))
     score = None if explain else score_subject(plan, entry.subject)
@@ -414,7 +568,7 @@ def reference_outcome(plan: ScorePlan, entry: SubjectEntry, explain: bool) -> Ou
     result = evaluate_subject(entry.subject, plan.rulebook, plan.as_of)
     if explain:
         return result
-    return Score(**{name: getattr(result, name) for name in Score._fields})
+    return Score.of(result)
 
 
 def outcome_of(plan: ScorePlan, item: SubjectInput, index: int, explain: bool, *,
@@ -454,9 +608,10 @@ def evaluate_stream(subjects: Iterable[SubjectInput], rulebook: CompiledRulebook
 
     Subjects may be :class:`Subject` models, entries from :func:`mincredit.read_facts_file`, or plain
     mappings in the facts format (validated here).  With ``explain=False`` each result is a
-    :class:`Score` (no items), computed without building explanations; scores, grades, deductions and
-    bonuses are identical to the explained :class:`SubjectResult`.  A subject with bad facts yields a
-    :class:`SubjectErrors` and never stops the others.  Memory holds one subject at a time.
+    :class:`Score`: every field of the explained :class:`SubjectResult` (score, grade, deductions,
+    bonus, proposals, listings, consequences, warnings) but the explanations, computed without building
+    them.  A subject with bad facts yields a :class:`SubjectErrors` and never stops the others.  Memory
+    holds one subject at a time.
     """
     plan = ScorePlan(rulebook, as_of)
     for index, item in enumerate(subjects):
@@ -511,25 +666,84 @@ def _text(value: str | None) -> str:
     return "null" if value is None else _encode_text(value)
 
 
-def _number_text(value: Decimal | None) -> str:
-    return "null" if value is None else '"' + str(value) + '"'
+def list_json(values: Sequence[Any]) -> str:
+    """A list of a result (proposals, listings, consequences, warnings) as the JSON output writes it."""
+    if all(type(value) is str for value in values):   # warnings: what json.dumps writes, without its overhead
+        return "[" + ",".join(_encode_text(value) for value in values) + "]"
+    return json.dumps([value if isinstance(value, str) else value.model_dump(mode="json") for value in values],
+                      ensure_ascii=False, separators=(",", ":"))
 
 
-_NOT_EVALUATED = ',"not_evaluated_reason":' + _encode_text(DISSOLVED_REASON) + "}\n"
+class _ListTexts:
+    """The JSON text of result lists, remembered for the lists shared by many results (a grade's consequences)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, str]] = {}
+        self._tails: dict[int, tuple[object, tuple[str, bytes]]] = {}
+
+    def text(self, values: Sequence[Any]) -> str:
+        known = self._known.get(id(values))
+        if known is not None and known[0] is values:
+            return known[1]
+        text = list_json(values)
+        if len(self._known) < 64:
+            self._known[id(values)] = (values, text)   # the list is kept, so its id is not reused
+        return text
+
+    def tail(self, consequences: Sequence[Any]) -> str:
+        """The end of a JSON line whose only list is ``consequences``."""
+        return self._tail(consequences)[0]
+
+    def tail_bytes(self, consequences: Sequence[Any]) -> bytes:
+        """The same, encoded (a grade's consequences are long, and the same on many lines)."""
+        return self._tail(consequences)[1]
+
+    def _tail(self, consequences: Sequence[Any]) -> tuple[str, bytes]:
+        known = self._tails.get(id(consequences))
+        if known is not None and known[0] is consequences:
+            return known[1]
+        tail = ',"consequences":' + self.text(consequences) + "}\n"
+        made = (tail, tail.encode("utf-8"))
+        if len(self._tails) < 64:
+            self._tails[id(consequences)] = (consequences, made)
+        return made
 
 
-def score_json_line(prefix: str, score: Score) -> str:
-    """One result as a JSON line: the same fields and values as ``SubjectResult`` in ``--format json``."""
+def score_json_line(prefix: str, score: Score, texts: _ListTexts | None = None) -> str:
+    """One result as a JSON line: the same fields and values as ``SubjectResult`` in ``--format json``.
+
+    The lists (proposals, listings, consequences, warnings) are left out when empty, as the result model
+    leaves them out.
+    """
+    return _score_json_head(prefix, score) + _score_json_tail(score, texts or _ListTexts())
+
+
+def _score_json_tail(score: Score, texts: _ListTexts) -> str:
+    if score.proposals or score.listings or score.warnings:
+        return "".join(',"' + name + '":' + texts.text(values)
+                       for name, values in (("proposals", score.proposals), ("listings", score.listings),
+                                            ("consequences", score.consequences), ("warnings", score.warnings))
+                       if values) + "}\n"
+    if score.consequences:
+        return texts.tail(score.consequences)
+    return "}\n"
+
+
+def _score_json_head(prefix: str, score: Score) -> str:
+    """A result's JSON line up to its lists: every field but them, without the closing brace."""
     reason = score.not_evaluated_reason
-    return (prefix + '"uscc":' + _encode_text(score.uscc) + ',"name":' + _encode_text(score.name)
-            + ',"kind":"' + score.kind + '","status":"' + score.status
-            + ('","evaluated":true,"grade":' if score.evaluated else '","evaluated":false,"grade":')
-            + _text(score.grade) + ',"grade_meaning":' + _text(score.grade_meaning)
-            + ',"score":' + _number_text(score.score) + ',"public_score":' + _number_text(score.public_score)
-            + ',"deductions":"' + str(score.deductions) + '","honour_bonus":"' + str(score.honour_bonus)
-            + ('","not_evaluated_reason":null}\n' if reason is None
-               else '"' + (_NOT_EVALUATED if reason == DISSOLVED_REASON
-                           else ',"not_evaluated_reason":' + _encode_text(reason) + "}\n")))
+    grade, meaning, number, public = score.grade, score.grade_meaning, score.score, score.public_score
+    return (f'{prefix}"uscc":{_encode_text(score.uscc)},"name":{_encode_text(score.name)},"kind":"{score.kind}",'
+            f'"status":"{score.status}","evaluated":{"true" if score.evaluated else "false"},'
+            f'"grade":{"null" if grade is None else _encode_text(grade)},'
+            f'"grade_meaning":{"null" if meaning is None else _encode_text(meaning)},'
+            f'"score":{"null" if number is None else f"{chr(34)}{number}{chr(34)}"},'
+            f'"public_score":{"null" if public is None else f"{chr(34)}{public}{chr(34)}"},'
+            f'"deductions":"{score.deductions}","honour_bonus":"{score.honour_bonus}","not_evaluated_reason":'
+            f'{"null" if reason is None else _DISSOLVED_TEXT if reason == DISSOLVED_REASON else _encode_text(reason)}')
+
+
+_DISSOLVED_TEXT = _encode_text(DISSOLVED_REASON)
 
 
 def result_json_line(prefix: str, result: SubjectResult) -> str:
@@ -538,21 +752,28 @@ def result_json_line(prefix: str, result: SubjectResult) -> str:
 
 
 def _row_json_line(prefix: str, row: Mapping[str, Any]) -> str:
-    """A result row from an Arrow table (decimals already as text) as a JSON line."""
+    """A result row from an Arrow table (decimals and lists already as text) as a JSON line."""
     items = row.get("items")
     data = {name: row[name] for name in RESULT_FIELDS}
     if items is not None:
         data["items"] = [{**item, "counts_from": item["counts_from"].isoformat(),
                           "counts_until": item["counts_until"].isoformat()} for item in items]
-    return prefix + json.dumps(data, ensure_ascii=False, separators=(",", ":"))[1:] + "\n"
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))[1:-1]
+    lists = "".join(',"' + name + '":' + row[name] for name in MEASURE_FIELDS if row.get(name) is not None)
+    return prefix + text + lists + "}\n"
 
 
 def result_schema(explain: bool) -> pa.Schema:
+    """The columns of a result file: the header, the result's fields (decimals as exact text, the lists as
+    their JSON text, null when empty), and the items when explanations are on."""
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
     fields = [pa.field("as_of", pa.date32()), pa.field("rulebook_id", pa.string()),
               pa.field("rulebook_version", pa.string()), pa.field("rulebook_digest", pa.string())]
     fields += [pa.field(name, pa.bool_() if name == "evaluated" else pa.string()) for name in RESULT_FIELDS]
+    # A grade's consequences are the same long text for every subject with that grade: a dictionary column.
+    fields += [pa.field(name, pa.dictionary(pa.int32(), pa.string()) if name == "consequences" else pa.string())
+               for name in MEASURE_FIELDS]
     if explain:
         item = pa.struct([pa.field(name, pa.bool_() if name == "counted" else pa.int64() if name == "tier"
                                    else pa.date32() if name in {"counts_from", "counts_until"} else pa.string())
@@ -565,18 +786,23 @@ def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def results_columns(results: list[SubjectResult | Score], explain: bool) -> dict[str, list[Any]]:
-    """Results as columns of Python values (decimals as exact text), ready for an Arrow table."""
-    columns: dict[str, list[Any]] = {name: [] for name in RESULT_FIELDS}
+def results_columns(results: Sequence[SubjectResult | Score], explain: bool,
+                    texts: _ListTexts | None = None) -> dict[str, list[Any]]:
+    """Results as columns of Python values (decimals as exact text, lists as JSON text), ready for Arrow."""
+    texts = texts or _ListTexts()
+    columns: dict[str, list[Any]] = {name: [] for name in (*RESULT_FIELDS, *MEASURE_FIELDS)}
     for result in results:
         for name in RESULT_FIELDS:
             value = getattr(result, name)
             columns[name].append(_decimal_text(value) if name in DECIMAL_FIELDS else value)
+        for name in MEASURE_FIELDS:
+            values = getattr(result, name)
+            columns[name].append(texts.text(values) if values else None)
     if explain:
         columns["items"] = [
             [{name: (_decimal_text(value) if name in {"points", "applied"} else value)
               for name in ITEM_FIELDS for value in (getattr(item, name),)} for item in result.items]
-            if isinstance(result, SubjectResult) else None
+            if not isinstance(result, Score) else None
             for result in results]
     return columns
 
@@ -587,12 +813,23 @@ class Encoder:
     def __init__(self, header: Header, fmt: OutputFormat, explain: bool) -> None:
         self.header, self.fmt, self.explain = header, fmt, explain
         self.prefix = header.json_prefix()
+        self.texts = _ListTexts()
 
-    def encode(self, results: list[SubjectResult | Score]) -> str | pa.Table:
+    def encode(self, results: Sequence[SubjectResult | Score]) -> bytes | pa.Table:
         if self.fmt == "jsonl":
-            return "".join(result_json_line(self.prefix, result) if isinstance(result, SubjectResult)
-                           else score_json_line(self.prefix, result) for result in results)
-        return self.arrow(results_columns(results, self.explain))
+            prefix, texts = self.prefix, self.texts
+            parts: list[bytes] = []
+            for result in results:
+                if not isinstance(result, Score):
+                    parts.append(result_json_line(prefix, result).encode("utf-8"))
+                elif result.consequences and not (result.proposals or result.listings or result.warnings):
+                    # the grade's consequences, the longest part of most lines, are encoded once per grade
+                    parts.append(_score_json_head(prefix, result).encode("utf-8"))
+                    parts.append(texts.tail_bytes(result.consequences))
+                else:
+                    parts.append((_score_json_head(prefix, result) + _score_json_tail(result, texts)).encode("utf-8"))
+            return b"".join(parts)
+        return self.arrow(results_columns(results, self.explain, self.texts))
 
     def arrow(self, columns: Mapping[str, Any]) -> pa.Table:
         """A result table from columns (lists or Arrow arrays), with the header columns added."""
@@ -656,7 +893,7 @@ class AtomicOutput:
 
 
 class Sink(Protocol):
-    def write(self, payload: str | pa.Table) -> None: ...
+    def write(self, payload: str | bytes | pa.Table) -> None: ...
     def close(self) -> None: ...
     def abort(self) -> None: ...
 
@@ -668,13 +905,13 @@ class JsonlSink:
         self.output = AtomicOutput(path) if path is not None else None
         self.stream = stream
 
-    def write(self, payload: str | pa.Table) -> None:
-        assert isinstance(payload, str)
+    def write(self, payload: str | bytes | pa.Table) -> None:
+        assert isinstance(payload, str | bytes)
         if self.output is not None:
-            self.output.file.write(payload.encode("utf-8"))
+            self.output.file.write(payload.encode("utf-8") if isinstance(payload, str) else payload)
         else:
             assert self.stream is not None
-            self.stream.write(payload)
+            self.stream.write(payload.decode("utf-8") if isinstance(payload, bytes) else payload)
 
     def close(self) -> None:
         if self.output is not None:
@@ -688,7 +925,13 @@ class JsonlSink:
 
 
 class ParquetSink:
-    """Parquet to an atomic file; each written chunk becomes one or more row groups."""
+    """Parquet to an atomic file; every ``ROWS`` results become a row group, written in a background thread.
+
+    Arrow writes (encodes and compresses) without the interpreter lock, so a row group is written while
+    the next chunks are evaluated; at most one write is in flight, and the row groups keep input order.
+    """
+
+    ROWS = 65_536
 
     def __init__(self, path: Path, explain: bool, header: Header) -> None:
         import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
@@ -697,34 +940,59 @@ class ParquetSink:
         metadata = {b"mincredit": json.dumps({
             "as_of": header.as_of.isoformat(), "rulebook_id": header.rulebook_id,
             "rulebook_version": header.rulebook_version, "rulebook_digest": header.rulebook_digest,
-            "decimals": "exact decimal text (score, public_score, deductions, honour_bonus)"}).encode()}
-        self.writer = pq.ParquetWriter(self.output.file, result_schema(explain).with_metadata(metadata),
-                                       compression="zstd")
+            "decimals": "exact decimal text (score, public_score, deductions, honour_bonus)",
+            "lists": "JSON text, as in the JSON output; null when empty (proposals, listings, consequences, "
+                     "warnings)"}).encode()}
+        schema = result_schema(explain)
+        # Dictionary pages only for the columns that repeat (a uscc, a name or a score rarely does).
+        repeating = [name for name in schema.names if name not in {"uscc", "name", "score", "public_score", "items"}]
+        self.writer = pq.ParquetWriter(self.output.file, schema.with_metadata(metadata), compression="zstd",
+                                       use_dictionary=repeating)
         self.pending: list[pa.Table] = []
         self.rows = 0
+        self._writing: Future[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
-    def write(self, payload: str | pa.Table) -> None:
-        assert not isinstance(payload, str)
+    def write(self, payload: str | bytes | pa.Table) -> None:
+        assert not isinstance(payload, str | bytes)
         self.pending.append(payload)
         self.rows += payload.num_rows
-        if self.rows >= 131_072:
+        if self.rows >= self.ROWS:
             self._flush()
 
     def _flush(self) -> None:
         import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
         if self.pending:
-            table = pa.concat_tables(self.pending)
-            self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata),
-                                    row_group_size=262_144)
+            table = pa.concat_tables(self.pending).unify_dictionaries()
+            table = table.replace_schema_metadata(self.writer.schema.metadata)
+            self._wait()
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mincredit-write")
+            self._writing = self._thread.submit(self.writer.write_table, table, row_group_size=1 << 20)
         self.pending, self.rows = [], 0
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()                       # a write's error is raised here
 
     def close(self) -> None:
         self._flush()
+        self._wait()
+        self._shutdown()
         self.writer.close()
         self.output.commit()
 
+    def _shutdown(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._shutdown()
         with contextlib.suppress(Exception):
             self.writer.close()
         self.output.abort()
@@ -734,9 +1002,14 @@ class ParquetSink:
 
 @dataclass
 class UnitOutcome:
-    """What one chunk of input became: the encoded results, the errors, and counts for the summary."""
+    """What one chunk of input became: the encoded results, the errors, and counts for the summary.
 
-    payload: str | pa.Table | None
+    ``lines`` is set by units that number their lines and subjects from 1 and 0 (a byte range of a JSON Lines
+    file, read by whichever process evaluates it): their errors are numbered again in input order by
+    :meth:`placed`, in the process that writes the output.
+    """
+
+    payload: str | bytes | pa.Table | None
     errors: list[FactError]
     subjects: int = 0
     records: int = 0
@@ -744,6 +1017,16 @@ class UnitOutcome:
     not_evaluated: int = 0
     grades: Counter[str] = field(default_factory=Counter)
     progress: int = 0
+    lines: int | None = None
+
+    def placed(self, lines_before: int, subjects_before: int) -> list[FactError]:
+        """The errors, with line numbers and subject indices counted from the start of the input."""
+        if self.lines is None or (lines_before == 0 and subjects_before == 0):
+            return self.errors
+        return [dataclasses.replace(
+            error, line=error.line + lines_before if error.line is not None else None,
+            subject_index=error.subject_index + subjects_before if error.subject_index is not None else None)
+            for error in self.errors]
 
 
 class Worker:
@@ -812,19 +1095,47 @@ def quick_json(line: bytes) -> Any:
     return raw
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 @dataclass(frozen=True)
 class JsonlUnit:
-    """A run of JSON lines: (line number, subject index, bytes)."""
+    """Whole lines of a JSON Lines file: the bytes from ``start`` up to ``end``, read by the process evaluating it.
+
+    Its lines are numbered from 1 and its subjects from 0; :meth:`UnitOutcome.placed` numbers its errors in
+    the file.  Lines are split at ``\\n`` only (a ``\\r`` before it is dropped) and blank lines are skipped, as
+    :func:`mincredit.facts.loading.iter_jsonl_lines` reads them.
+    """
 
     file: str
-    lines: list[tuple[int, int, bytes]]
-    size: int
+    start: int
+    end: int
+
+    def lines(self) -> list[bytes]:
+        try:
+            with open(self.file, "rb") as handle:
+                handle.seek(self.start)
+                data = handle.read(self.end - self.start)
+        except OSError as error:
+            raise FactsFileError(FactError(f"cannot read the facts file: {error.strerror}", self.file)) from None
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        if self.start == 0 and lines and lines[0].startswith(_BOM):
+            lines[0] = lines[0][len(_BOM):]
+        return lines
 
     def run(self, worker: Worker) -> UnitOutcome:
         plan, explain, file = worker.plan, worker.explain, self.file
         outcomes: list[Outcome] = []
         records = 0
-        for number, index, line in self.lines:
+        index = 0
+        lines = self.lines()
+        for number, line in enumerate(lines, start=1):
+            if not line or line.isspace():     # blank (what strip() would empty), without copying the line
+                continue
+            if line.endswith(b"\r"):
+                line = line.rstrip(b"\r")
             if not explain:
                 quick = quick_json(line)
                 if quick is not None:
@@ -832,14 +1143,18 @@ class JsonlUnit:
                     if fast is not None:
                         records += _record_count(quick)
                         outcomes.append(fast)
+                        index += 1
                         continue
             raw, problem = parse_jsonl_line(line, file, number, index)
             if problem is not None:
                 outcomes.append(SubjectErrors(index, problem.errors))
-                continue
-            records += _record_count(raw)
-            outcomes.append(outcome_of(plan, raw, index, explain, file=file, line=number))
-        return worker.outcome(outcomes, records, self.size)
+            else:
+                records += _record_count(raw)
+                outcomes.append(outcome_of(plan, raw, index, explain, file=file, line=number))
+            index += 1
+        done = worker.outcome(outcomes, records, self.end - self.start)
+        done.lines = len(lines)
+        return done
 
 
 @dataclass(frozen=True)
@@ -854,22 +1169,38 @@ class EntriesUnit:
         return worker.outcome(outcomes, records, len(self.entries))
 
 
-JSONL_LINES_PER_UNIT = 2000
+JSONL_UNIT_BYTES = 1 << 21   # 2 MiB of lines a unit: a few thousand subjects
 
 
-def jsonl_units(path: Path, lines_per_unit: int | None = None) -> Iterator[JsonlUnit]:
-    lines_per_unit = lines_per_unit or JSONL_LINES_PER_UNIT
+def jsonl_units(path: Path, unit_bytes: int | None = None) -> Iterator[JsonlUnit]:
+    """Cut a JSON Lines file into byte ranges of whole lines (only the bytes around each cut are read here)."""
+    unit_bytes = unit_bytes or JSONL_UNIT_BYTES
     file = str(path)
-    chunk: list[tuple[int, int, bytes]] = []
-    size = 0
-    for index, (number, line) in enumerate(iter_jsonl_lines(path)):
-        chunk.append((number, index, line))
-        size += len(line) + 1
-        if len(chunk) >= lines_per_unit:
-            yield JsonlUnit(file, chunk, size)
-            chunk, size = [], 0
-    if chunk:
-        yield JsonlUnit(file, chunk, size)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the check
+    except OSError as error:
+        raise FactsFileError(FactError(f"cannot read the facts file: {error.strerror}", file)) from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        start = 0
+        while start < size:
+            end = start + unit_bytes
+            if end >= size:
+                end = size
+            else:
+                handle.seek(end - 1)
+                while True:                      # on to the end of the line the cut falls in
+                    block = handle.read(1 << 16)
+                    if not block:
+                        end = size
+                        break
+                    cut = block.find(b"\n")
+                    if cut >= 0:
+                        end += cut
+                        break
+                    end += len(block)
+            yield JsonlUnit(file, start, end)
+            start = end
 
 
 def document_units(path: Path, per_unit: int = 2000) -> Iterator[EntriesUnit]:
@@ -888,6 +1219,8 @@ _WORKER: Worker | None = None
 
 def _start_worker(source: Rulebook, digest: str, as_of: dt.date, explain: bool, fmt: OutputFormat) -> None:
     global _WORKER
+    from mincredit.rules.compiling import compile_rulebook
+
     rulebook = compile_rulebook(source)
     if rulebook.digest != digest:
         raise RuntimeError(f"the worker compiled rulebook {rulebook.digest}, expected {digest}")
@@ -896,26 +1229,42 @@ def _start_worker(source: Rulebook, digest: str, as_of: dt.date, explain: bool, 
 
 def _run_in_worker(unit: Unit) -> UnitOutcome:
     assert _WORKER is not None
-    return unit.run(_WORKER)
+    outcome = unit.run(_WORKER)
+    if isinstance(outcome.payload, str):   # encoded here: the process writing the output only copies bytes
+        outcome.payload = outcome.payload.encode("utf-8")
+    return outcome
 
 
 def run_units(units: Iterable[Unit], worker: Worker, rulebook: CompiledRulebook, jobs: int,
               fmt: OutputFormat) -> Iterator[UnitOutcome]:
     """Each unit's outcome, in input order; with ``jobs`` > 1 units run in that many worker processes.
 
-    At most ``2 × jobs`` units are in flight, so memory stays bounded whatever the input's size.
+    At most ``2 × jobs`` units are in flight, so memory stays bounded whatever the input's size.  A unit
+    sent to a worker is small (a JSON Lines unit is a byte range the worker reads itself); what comes back
+    is the encoded results.
     """
     if jobs <= 1:
         for unit in units:
             yield unit.run(worker)
         return
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
 
-    # "spawn": no worker inherits this process's threads or locks (pyarrow's pools), on every platform.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker,
-                               initargs=(rulebook.source, rulebook.digest, worker.plan.as_of, worker.explain, fmt))
+    global _WORKER
+    if "fork" in multiprocessing.get_all_start_methods() and "pyarrow" not in sys.modules \
+            and threading.active_count() == 1:
+        # A process with no other thread and no pyarrow (a JSON Lines input to a JSON Lines output) forks: the
+        # workers start at once with this process's compiled rulebook and plan.
+        _WORKER = worker
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    else:
+        # "spawn": no worker inherits this process's threads or locks (pyarrow's pools); each compiles the
+        # rulebook again from its source and checks the digest.
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker,
+                                   initargs=(rulebook.source, rulebook.digest, worker.plan.as_of, worker.explain,
+                                             fmt))
     pending: deque[Future[UnitOutcome]] = deque()
     try:
         for unit in units:
@@ -926,6 +1275,7 @@ def run_units(units: Iterable[Unit], worker: Worker, rulebook: CompiledRulebook,
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _WORKER = None
 
 
 # --- the batch run -------------------------------------------------------------------------------
@@ -991,15 +1341,35 @@ def input_kind(path: Path) -> str:
     return facts_format(path)
 
 
+def start_reading(facts: Path, subjects_file: Path | None = None) -> ColumnarInput | None:
+    """Start reading a Parquet or CSV input in the background (None for other inputs, or without pyarrow).
+
+    The command line starts it before it loads the rulebook, so that opening the file and checking that each
+    subject's rows are together overlap the rulebook's loading; :func:`run_batch` then evaluates from it.
+    """
+    if input_kind(facts) not in {"parquet", "csv"}:
+        return None
+    try:
+        require_pyarrow()
+    except ColumnarUnavailable:
+        return None
+    from mincredit.columnar import ColumnarInput
+
+    return ColumnarInput(facts, subjects=subjects_file)
+
+
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, starting worker processes costs more than it saves
 
 
 def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
-              on_error: Callable[[FactError], None] | None = None) -> BatchSummary:
+              on_error: Callable[[FactError], None] | None = None,
+              reading: ColumnarInput | None = None) -> BatchSummary:
     """Evaluate a facts file to a JSON Lines or Parquet output, chunk by chunk, and summarise.
 
     Raises FactsFileError when the input cannot be read at all, ValueError for an unusable request;
     per-subject problems go to ``on_error`` (one call per error, in input order) and the summary.
+    ``reading`` is the Parquet or CSV input already being read (:func:`start_reading`), if it was started
+    before the rulebook was loaded.
     """
     started = time.perf_counter()
     kind = input_kind(request.facts)
@@ -1012,13 +1382,12 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
     size = request.facts.stat().st_size if request.facts.exists() else 0
     units: Iterable[Unit]
     total: int | None
+    stop_reading: Callable[[], None] = _nothing
     if kind in {"parquet", "csv"}:
-        from mincredit.columnar import columnar_units
+        from mincredit.columnar import ColumnarInput
 
-        source = columnar_units(request.facts, subjects=request.subjects_file, explain=request.explain,
-                                plan=worker.plan)
-        units, total = source.units(), source.total_rows
-        unit_name = "rows"
+        source = reading if reading is not None else ColumnarInput(request.facts, subjects=request.subjects_file)
+        units, total, unit_name, stop_reading = source.units(), source.total_rows, "rows", source.close
     elif kind == "jsonl":
         units, total, unit_name = jsonl_units(request.facts), size, "bytes"
     else:
@@ -1032,10 +1401,14 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
         sink = JsonlSink(request.output, stream if stream is not None else sys.stdout)
     summary = BatchSummary()
     progress = _progress(request.progress, total, unit_name)
+    lines_before = 0
     try:
         with progress as bar:
             task = bar.add_task("evaluating", total=total) if bar is not None else None
             for outcome in run_units(units, worker, request.rulebook, jobs, fmt):
+                outcome.errors = outcome.placed(lines_before, summary.subjects)
+                if outcome.lines is not None:
+                    lines_before += outcome.lines
                 if outcome.payload is not None:
                     sink.write(outcome.payload)
                 summary.add(outcome)
@@ -1049,8 +1422,14 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
     except BaseException:
         sink.abort()
         raise
+    finally:
+        stop_reading()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _nothing() -> None:
+    return None
 
 
 class _NoProgress(contextlib.AbstractContextManager[None]):

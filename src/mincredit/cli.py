@@ -14,36 +14,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+# Only what every command needs is imported here; each command imports its own modules in its handler, so
+# that `mincredit evaluate` does not load the linter, the diff and plot code, replay or the analysis of
+# blacklist facts before it reads a record (docs/performance.md).
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from mincredit.batch import (
-    BatchError,
-    BatchRequest,
-    ColumnarUnavailable,
-    output_format,
-    quarter_end,
-    run_batch,
-)
-from mincredit.diff import diff_json, diff_rulebooks, plot_impact, print_diff
-from mincredit.engine import evaluate
-from mincredit.facts.loading import FactsFileError, SubjectEntry, read_facts_file
-from mincredit.lint.command import add_lint_parser
-from mincredit.measures_cli import add_measure_parsers
-from mincredit.replay import ReplayError, atomic_write, evaluation_record, replay, write_record
-from mincredit.report import deduction_table_text, evaluation_json, print_evaluation_table
-from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid
-from mincredit.rules.loading import RulebookError
-from mincredit.rules.registry import (
-    LibraryError,
-    ResolvedRulebook,
-    RulebookLibrary,
-    UnknownRulebook,
-    period_text,
-    resolve_rulebook,
-)
-from mincredit.scenarios import run_scenarios
-from mincredit.versions import print_versions, version_rows
+    from mincredit.columnar import ColumnarInput
+    from mincredit.facts.loading import SubjectEntry
+    from mincredit.rules.compiling import CompiledRulebook
+    from mincredit.rules.registry import ResolvedRulebook, RulebookLibrary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -62,6 +44,10 @@ def parse_date(text: str) -> dt.date:
 def resolve_or_fail(spec: str, *, as_of: dt.date | None = None,
                     library: RulebookLibrary | None = None) -> ResolvedRulebook:
     """A rulebook by path, id@version, or id (in force on ``as_of``, else the newest); UsageProblem if none."""
+    from mincredit.rules.compiling import RulebookInvalid
+    from mincredit.rules.loading import RulebookError
+    from mincredit.rules.registry import LibraryError, UnknownRulebook, resolve_rulebook
+
     try:
         return resolve_rulebook(spec, as_of=as_of, library=library)
     except (UnknownRulebook, RulebookError, RulebookInvalid, LibraryError) as error:
@@ -75,6 +61,8 @@ def open_rulebook(spec: str, *, as_of: dt.date | None = None,
 
 def _library(args: argparse.Namespace) -> RulebookLibrary | None:
     """The rulebook library given with --library, or None for the shipped one."""
+    from mincredit.rules.registry import RulebookLibrary
+
     directory = getattr(args, "library", None)
     if directory is None:
         return None
@@ -84,6 +72,8 @@ def _library(args: argparse.Namespace) -> RulebookLibrary | None:
 
 
 def _read_facts(path: str) -> list[SubjectEntry]:
+    from mincredit.facts.loading import FactsFileError, read_facts_file
+
     try:
         return list(read_facts_file(path))
     except FactsFileError as error:
@@ -91,10 +81,14 @@ def _read_facts(path: str) -> list[SubjectEntry]:
 
 
 def _stdout_console() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def parse_quarter(text: str) -> dt.date:
+    from mincredit.batch import quarter_end
+
     try:
         return quarter_end(text)
     except ValueError as error:
@@ -107,15 +101,40 @@ def run_evaluate(args: argparse.Namespace) -> int:
     batch = args.output is not None or args.format == "jsonl"
     if not batch and (args.no_explain or args.jobs != 1 or args.subjects is not None):
         raise UsageProblem("--no-explain, --jobs and --subjects go with --output FILE or --format jsonl")
+    if not batch:
+        return _evaluate_document(args)
+    from mincredit.batch import start_reading
+
+    # A Parquet or CSV input starts being read (in a thread) while the rulebook loads.
+    reading = start_reading(Path(args.facts), Path(args.subjects) if args.subjects is not None else None)
+    try:
+        return run_batch_evaluate(args, _rulebook_for(args), reading)
+    finally:
+        if reading is not None:
+            reading.close()
+
+
+def _rulebook_for(args: argparse.Namespace) -> CompiledRulebook:
+    """The rulebook asked for, with a note when it is not in force on the evaluation date."""
     resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args))
     rulebook = resolved.rulebook
     if not resolved.in_force_on(args.as_of):   # only a version or file named explicitly gets here
+        from mincredit.rules.registry import period_text
+
         identity = rulebook.identity
         print(f"mincredit evaluate: note: {identity.id}@{identity.version} is in force "
               f"{period_text(identity.effective.start, identity.effective.end)}, not on {args.as_of}; "
               "evaluating with it because it was named explicitly", file=sys.stderr)
-    if batch:
-        return run_batch_evaluate(args, rulebook)
+    return rulebook
+
+
+def _evaluate_document(args: argparse.Namespace) -> int:
+    """evaluate with --format table or json: the whole evaluation at once, explained."""
+    from mincredit.engine import evaluate
+    from mincredit.replay import evaluation_record, write_record
+    from mincredit.report import evaluation_json, print_evaluation_table
+
+    rulebook = _rulebook_for(args)
     entries = _read_facts(args.facts)
     evaluation = evaluate(entries, rulebook, args.as_of)
     if args.format == "json":
@@ -130,8 +149,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK if evaluation.complete else EXIT_PROBLEMS
 
 
-def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> int:
+def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook,
+                       reading: ColumnarInput | None = None) -> int:
     """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
+    from mincredit.batch import BatchError, BatchRequest, ColumnarUnavailable, output_format, run_batch
+    from mincredit.facts.loading import FactsFileError
+
     if args.record is not None:
         raise UsageProblem("--record keeps a whole evaluation in one file for replay; "
                            "it does not go with --output or --format jsonl")
@@ -151,7 +174,8 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> 
                            subjects_file=Path(args.subjects) if args.subjects is not None else None,
                            progress=sys.stderr.isatty())
     try:
-        summary = run_batch(request, on_error=lambda error: print(error.describe(), file=sys.stderr))
+        summary = run_batch(request, on_error=lambda error: print(error.describe(), file=sys.stderr),
+                            reading=reading)
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
     except (ColumnarUnavailable, BatchError) as error:
@@ -166,6 +190,8 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook) -> 
 
 
 def run_table(args: argparse.Namespace) -> int:
+    from mincredit.report import deduction_table_text
+
     rulebook = open_rulebook(args.rulebook, library=_library(args))
     text = deduction_table_text(rulebook, args.format, _stdout_console())
     if text is not None:
@@ -174,6 +200,8 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from mincredit.scenarios import run_scenarios
+
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -193,6 +221,10 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_versions(args: argparse.Namespace) -> int:
+    from mincredit.rules.loading import RulebookError
+    from mincredit.rules.registry import LibraryError, RulebookLibrary, UnknownRulebook
+    from mincredit.versions import print_versions, version_rows
+
     library = _library(args) or RulebookLibrary.shipped()
     day = args.as_of or dt.date.today()
     try:
@@ -211,6 +243,12 @@ def _shown(value: object) -> str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from mincredit.facts.loading import FactsFileError
+    from mincredit.replay import ReplayError, replay
+    from mincredit.rules.compiling import RulebookInvalid
+    from mincredit.rules.loading import RulebookError
+    from mincredit.rules.registry import LibraryError, RulebookLibrary
+
     try:
         outcome = replay(args.record, args.facts, library=_library(args) or RulebookLibrary.shipped(),
                          rulebook=args.rulebook)
@@ -244,6 +282,9 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from mincredit.diff import diff_json, diff_rulebooks, plot_impact, print_diff
+    from mincredit.replay import atomic_write
+
     library = _library(args)
     old = open_rulebook(args.old, library=library)
     new = open_rulebook(args.new, library=library)
@@ -274,7 +315,8 @@ def run_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given the ``command`` being run, the others' modules are not imported."""
     parser = argparse.ArgumentParser(
         prog="mincredit",
         description="Credit evaluation of Inner Mongolia's mining-rights holders and geological/mining "
@@ -358,10 +400,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_library_option(diff_parser)
     diff_parser.set_defaults(handler=run_diff)
 
-    add_lint_parser(commands)
-    add_measure_parsers(commands)   # repair, blacklist (mincredit.measures_cli)
+    if command is None or command in EXTERNAL_COMMANDS:
+        from mincredit.lint.command import add_lint_parser
+        from mincredit.measures_cli import add_measure_parsers
 
+        add_lint_parser(commands)
+        add_measure_parsers(commands)   # repair, blacklist (mincredit.measures_cli)
+    else:
+        # Another command runs: these are listed by name only, without importing the linter or the analysis.
+        for name, help_text in EXTERNAL_COMMANDS.items():
+            commands.add_parser(name, help=help_text)
     return parser
+
+
+# Commands whose parsers other modules register (mincredit.lint.command, mincredit.measures_cli), with their help.
+EXTERNAL_COMMANDS = {
+    "lint": "check rulebook files for every mistake that would score someone wrongly",
+    "repair": "may a record be repaired on application, from when (art. 26)",
+    "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates (arts. 16–28)",
+}
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command a command line runs (its first argument that is not an option), or None for a help request."""
+    for argument in argv:
+        if argument in {"-h", "--help"}:
+            return None
+        if not argument.startswith("-"):
+            return argument
+    return None
 
 
 def _add_library_option(parser: argparse.ArgumentParser) -> None:
@@ -371,8 +438,9 @@ def _add_library_option(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_of(arguments))
+    args = parser.parse_args(arguments)
     try:
         code: int = args.handler(args)
     except UsageProblem as problem:

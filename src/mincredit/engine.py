@@ -141,9 +141,13 @@ def rulebook_ref(rulebook: CompiledRulebook) -> RulebookRef:
                        digest=rulebook.digest)
 
 
-def _rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None
-                     ) -> list[FactError]:
-    """Facts that are well-formed but mean nothing under this rulebook."""
+def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None
+                    ) -> list[FactError]:
+    """Facts that are well-formed but mean nothing under this rulebook: another kind of subject, an unknown
+    indicator, tier or honour level, a quantity or correction the rulebook cannot read, a missing public score.
+
+    :func:`evaluate` refuses such a subject with these errors; :mod:`mincredit.batch` checks the same before
+    scoring a subject from its facts model."""
     def problem(message: str, field: str, record_id: str | None = None) -> FactError:
         return FactError(message, file=entry.file if entry else None, line=entry.line if entry else None,
                          subject_index=index, uscc=subject.uscc, name=subject.name,
@@ -346,7 +350,7 @@ def evaluate(
         else:
             assert isinstance(item, Subject)
             subject, position = item, index
-        problems = _rulebook_errors(subject, rulebook, position, entry)
+        problems = rulebook_errors(subject, rulebook, position, entry)
         if problems:
             errors.extend(problems)
             continue

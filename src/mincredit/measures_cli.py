@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from mincredit.analysis import RecordNotFound, repair_question
-from mincredit.engine import _rulebook_errors, evaluate
+from mincredit.engine import evaluate, rulebook_errors
 from mincredit.facts.loading import FactError
 
 
@@ -65,7 +65,7 @@ def run_repair(args: argparse.Namespace) -> int:
         raise UsageProblem(f"{len(holders)} subjects have a record {args.record!r}; name one with --subject USCC")
     entry = holders[0]
     assert entry.subject is not None
-    problems: list[FactError] = _rulebook_errors(entry.subject, rulebook, entry.index, entry)
+    problems: list[FactError] = rulebook_errors(entry.subject, rulebook, entry.index, entry)
     if problems:
         raise UsageProblem("; ".join(problem.describe() for problem in problems))
     try:

@@ -26,10 +26,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
+
 from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules.digest import rulebook_digest
 from mincredit.rules.loading import LoadedRulebook, load_rulebook_file
-from mincredit.rules.schema import Rulebook
+from mincredit.rules.schema import Identity, Rulebook
+from mincredit.yaml_source import YamlReadError, decode_utf8, read_yaml
 
 HISTORY = "history"
 _ID = r"[a-z][a-z0-9_-]*"
@@ -51,13 +54,46 @@ def period_text(start: dt.date, end: dt.date | None) -> str:
 
 @dataclass(frozen=True)
 class VersionEntry:
-    """One version of one rulebook in a library, with its file and digest."""
+    """One version of one rulebook in a library, with its file and digest.
 
-    loaded: LoadedRulebook
+    Choosing a version needs only each file's ``rulebook:`` block (id, version, effective period, status),
+    which is read alone; the whole file is read, validated and digested the first time its rulebook or its
+    digest is asked for, so resolving one version never loads the others.
+    """
+
     path: Path
     newest_file: bool
     """True for ``DIR/ID.yaml``, False for ``DIR/history/ID@VERSION.yaml``."""
-    digest: str
+    identity: Identity
+    """The file's ``rulebook:`` block."""
+    _loaded: list[tuple[LoadedRulebook, str]] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def of_file(cls, path: Path, newest_file: bool) -> VersionEntry:
+        """The entry of a rulebook file, from its ``rulebook:`` block (the whole file if that cannot be read
+        alone, so that any problem is reported as loading the file reports it)."""
+        identity = _identity_block(path)
+        if identity is not None:
+            return cls(path, newest_file, identity)
+        loaded = load_rulebook_file(path)
+        return cls(path, newest_file, loaded.rulebook.rulebook, [(loaded, rulebook_digest(loaded.rulebook))])
+
+    def _load(self) -> tuple[LoadedRulebook, str]:
+        if not self._loaded:
+            loaded = load_rulebook_file(self.path)
+            if loaded.rulebook.rulebook != self.identity:
+                raise _library_error(self.path, "the file changed while the library was read")
+            self._loaded.append((loaded, rulebook_digest(loaded.rulebook)))
+        return self._loaded[0]
+
+    @property
+    def loaded(self) -> LoadedRulebook:
+        """The validated rulebook file (read on first use)."""
+        return self._load()[0]
+
+    @property
+    def digest(self) -> str:
+        return self._load()[1]
 
     @property
     def rulebook(self) -> Rulebook:
@@ -65,11 +101,11 @@ class VersionEntry:
 
     @property
     def id(self) -> str:
-        return self.rulebook.rulebook.id
+        return self.identity.id
 
     @property
     def version(self) -> str:
-        return self.rulebook.rulebook.version
+        return self.identity.version
 
     @property
     def spec(self) -> str:
@@ -77,19 +113,19 @@ class VersionEntry:
 
     @property
     def start(self) -> dt.date:
-        return self.rulebook.rulebook.effective.start
+        return self.identity.effective.start
 
     @property
     def end(self) -> dt.date | None:
-        return self.rulebook.rulebook.effective.end
+        return self.identity.effective.end
 
     @property
     def status(self) -> str:
-        return self.rulebook.rulebook.status
+        return self.identity.status
 
     @property
     def status_wording(self) -> str:
-        return self.rulebook.rulebook.status_wording
+        return self.identity.status_wording
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -198,20 +234,19 @@ class RulebookLibrary:
         entries: list[VersionEntry] = []
         newest_path = self.directory / f"{rulebook_id}.yaml"
         if newest_path.is_file():
-            loaded = load_rulebook_file(newest_path)
-            if loaded.rulebook.rulebook.id != rulebook_id:
+            entry = VersionEntry.of_file(newest_path, True)
+            if entry.id != rulebook_id:
                 raise _library_error(newest_path, f"the file is named {rulebook_id} but holds rulebook "
-                                                  f"{loaded.rulebook.rulebook.id!r}")
-            entries.append(VersionEntry(loaded, newest_path, True, rulebook_digest(loaded.rulebook)))
+                                                  f"{entry.id!r}")
+            entries.append(entry)
         for rid, version, path in self._history_files():
             if rid != rulebook_id:
                 continue
-            loaded = load_rulebook_file(path)
-            identity = loaded.rulebook.rulebook
-            if (identity.id, identity.version) != (rid, version):
+            entry = VersionEntry.of_file(path, False)
+            if (entry.id, entry.version) != (rid, version):
                 raise _library_error(path, f"the file is named {rid}@{version} but holds "
-                                           f"{identity.id}@{identity.version}")
-            entries.append(VersionEntry(loaded, path, False, rulebook_digest(loaded.rulebook)))
+                                           f"{entry.id}@{entry.version}")
+            entries.append(entry)
         if not entries:
             known = ", ".join(self.ids()) or "none"
             raise UnknownRulebook(f"there is no rulebook called {rulebook_id!r} in {self.directory} "
@@ -291,6 +326,32 @@ class RulebookLibrary:
             return ResolvedRulebook(self.compiled(entry), "newest", entry, entry.path)
         entry = self.in_force(spec, as_of)
         return ResolvedRulebook(self.compiled(entry), "date", entry, entry.path)
+
+
+_BLOCK_START = re.compile(r"rulebook:[ \t]*(#.*)?")
+
+
+def _identity_block(path: Path) -> Identity | None:
+    """A rulebook file's ``rulebook:`` block read on its own, or None when it cannot be (the file is then read
+    whole, which reports the problem): the top-level ``rulebook:`` line and the indented lines after it."""
+    try:
+        text = decode_utf8(path.read_bytes())
+    except (OSError, YamlReadError):
+        return None
+    lines = text.split("\n")
+    starts = [number for number, line in enumerate(lines) if _BLOCK_START.fullmatch(line.rstrip("\r"))]
+    if len(starts) != 1:
+        return None
+    block = [lines[starts[0]]]
+    for line in lines[starts[0] + 1:]:
+        if line.strip() and not line.startswith((" ", "#")):
+            break
+        block.append(line)
+    try:
+        data = read_yaml("\n".join(block)).data
+        return Identity.model_validate(data["rulebook"])
+    except (YamlReadError, ValidationError, TypeError, KeyError):
+        return None
 
 
 def shipped_rulebook_dir() -> Path:
