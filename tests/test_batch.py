@@ -483,18 +483,27 @@ def test_a_plain_record_a_blacklist_trigger_takes_goes_to_the_engine() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-10 ** 30, max_value=10 ** 30)
        | st.integers(min_value=-10 ** 20, max_value=10 ** 20).map(lambda n: Decimal(n).scaleb(3)))
-def test_exact_is_the_engines(value: Decimal) -> None:
+def test_exact_keeps_the_value_and_drops_positive_exponent_and_trailing_zeros(value: Decimal) -> None:
+    # batch scoring and the engine share mincredit.decimals.exact; this pins what it does
     from decimal import InvalidOperation
 
+    try:
+        result = batch.exact(value)
+    except InvalidOperation:          # beyond the context's precision
+        return
+    exponent = result.as_tuple().exponent
+    text = format(result, "f")
+    assert result == value.normalize()
+    assert isinstance(exponent, int) and exponent <= 0          # 1E+3 is 1000, never an exponent upward
+    assert "." not in text or not text.endswith("0")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("962.470", "962.47"), ("1E+3", "1000"), ("0.00", "0"), ("-160.00", "-160"), ("900.001", "900.001")])
+def test_exact_by_hand(value: str, text: str) -> None:
     from mincredit.engine import exact
 
-    try:
-        expected = str(exact(value))
-    except InvalidOperation:          # beyond the context's precision: both refuse
-        with pytest.raises(InvalidOperation):
-            batch.exact(value)
-        return
-    assert str(batch.exact(value)) == expected
+    assert str(batch.exact(Decimal(value))) == str(exact(Decimal(value))) == text
 
 
 # --- what a command loads ------------------------------------------------------------------------------

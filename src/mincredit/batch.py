@@ -56,6 +56,7 @@ from pydantic_core import from_json
 # triggers' facts); the engine itself, with its analysis of blacklist facts, is imported only when a subject
 # needs it.
 from mincredit.consequences import consequences_for
+from mincredit.decimals import exact
 from mincredit.derive import record_fact
 from mincredit.facts.loading import (
     FactError,
@@ -88,20 +89,6 @@ _SUBJECT_KEYS = frozenset({"uscc", "name", "kind", "status", "public_score", "re
 _VIOLATION_KEYS = frozenset({"id", "type", "indicator", "tier", "determined_on", "authority", "description"})
 _HONOUR_KEYS = frozenset({"id", "type", "honour", "level", "awarded_on", "valid_until", "authority", "description"})
 _USCC_VALUE = {char: value for value, char in enumerate(ALPHABET)}
-
-
-def exact(value: Decimal) -> Decimal:
-    """The same number without trailing zeros or exponent (962.470 → 962.47, 1E+3 → 1000).
-
-    The same as :func:`mincredit.engine.exact` (a test checks it), here so that scoring does not import the engine.
-    """
-    normalized = value.normalize()
-    if normalized != normalized.to_integral_value():
-        return normalized                       # a fraction: its exponent is negative (a cheaper test first)
-    exponent = normalized.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        return normalized.quantize(Decimal(1))
-    return normalized
 
 
 # --- the plan: a rulebook compiled for one evaluation date -------------------------------------------

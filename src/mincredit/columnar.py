@@ -56,7 +56,6 @@ from mincredit.batch import (
     SubjectErrors,
     UnitOutcome,
     Worker,
-    exact,
     list_json,
     reference_outcome,
     require_pyarrow,
@@ -64,6 +63,7 @@ from mincredit.batch import (
     results_columns,
     score_raw,
 )
+from mincredit.decimals import exact
 from mincredit.facts.loading import FactError, FactsFileError, validate_subject
 from mincredit.facts.uscc import ALPHABET, WEIGHTS
 

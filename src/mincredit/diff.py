@@ -25,7 +25,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from mincredit.engine import SubjectResult, evaluate, exact
+from mincredit.decimals import canonical_value, exact
+from mincredit.engine import SubjectResult, evaluate
 from mincredit.facts.loading import FactError, SubjectEntry
 from mincredit.rules.compiling import CompiledRulebook
 from mincredit.rules.schema import Rulebook
@@ -58,18 +59,6 @@ class RuleChange:
     def as_dict(self) -> dict[str, Any]:
         return {"area": self.area, "where": self.where, "change": self.change, "field": self.field,
                 "old": self.old, "new": self.new}
-
-
-def _canon(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(key): _canon(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canon(item) for item in value]
-    return value
 
 
 def _bound_text(side: str, bound: dict[str, Any]) -> str:
@@ -190,8 +179,8 @@ _HANDLED = {"rulebook", "formula", "grades", "honours", "retention", "quantities
 
 def rule_changes(old: Rulebook, new: Rulebook) -> list[RuleChange]:
     """Every change of meaning from ``old`` to ``new`` (plus ``reference`` changes), in rulebook order."""
-    before = _canon(old.model_dump(mode="python", by_alias=True))
-    after = _canon(new.model_dump(mode="python", by_alias=True))
+    before = canonical_value(old.model_dump(mode="python", by_alias=True))
+    after = canonical_value(new.model_dump(mode="python", by_alias=True))
     changes: list[RuleChange] = []
     changes += _fields(before["rulebook"], after["rulebook"], "rulebook", "rulebook")
     changes += _fields(before["formula"], after["formula"], "formula", "formula")

@@ -18,6 +18,7 @@ from mincredit.analysis import Analysis, analyse, finish_warnings, static_proble
 from mincredit.blacklist import ListingStatus, Proposal
 from mincredit.consequences import ConsequenceItem, consequences_for
 from mincredit.counting import CountWindow
+from mincredit.decimals import exact
 from mincredit.derive import ResolvedViolation
 from mincredit.facts.loading import FactError, SubjectEntry
 from mincredit.facts.models import HonourRecord, Subject, ViolationRecord
@@ -26,15 +27,6 @@ from mincredit.rules.compiling import KIND_PREFIX, CompiledRulebook, CompiledTie
 
 ZERO = Decimal(0)
 PLURAL = {"miner": "miners (矿业权人)", "agency": "agencies (地矿中介服务机构)"}
-
-
-def exact(value: Decimal) -> Decimal:
-    """The same number without trailing zeros or exponent (962.470 → 962.47, 1E+3 → 1000)."""
-    normalized = value.normalize()
-    exponent = normalized.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        return normalized.quantize(Decimal(1))
-    return normalized
 
 
 class Output(BaseModel):

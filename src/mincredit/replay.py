@@ -19,11 +19,11 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+from mincredit.decimals import canonical_value
 from mincredit.engine import Evaluation, evaluate
 from mincredit.facts.loading import SubjectEntry, read_facts_file
 from mincredit.report import evaluation_data
@@ -40,18 +40,6 @@ _ERROR_KEYS = ("subject_index", "uscc", "name", "record_id", "field", "message")
 
 # --- facts digest -----------------------------------------------------------------------------------
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(key): _canonical(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(item) for item in value]
-    return value
-
-
 def canonical_facts(entries: Iterable[SubjectEntry]) -> list[Any]:
     """The facts as evaluated, one item per subject in input order (see :func:`facts_digest`)."""
     canonical: list[Any] = []
@@ -59,7 +47,7 @@ def canonical_facts(entries: Iterable[SubjectEntry]) -> list[Any]:
         if entry.subject is not None:
             # Fields at their defaults are left out, so that a fact model growing an optional field
             # (with a default) keeps the digests of facts recorded before it grew.
-            canonical.append(_canonical(entry.subject.model_dump(mode="python", exclude_defaults=True)))
+            canonical.append(canonical_value(entry.subject.model_dump(mode="python", exclude_defaults=True)))
         else:
             canonical.append({"unreadable": [
                 {key: value for key, value in error.as_dict().items() if key in _ERROR_KEYS}

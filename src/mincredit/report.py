@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from mincredit.engine import Evaluation, exact
+from mincredit.decimals import exact
+from mincredit.engine import Evaluation
 from mincredit.rules.compiling import CompiledRulebook
 
 

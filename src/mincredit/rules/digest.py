@@ -14,25 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
-from typing import Any
 
+from mincredit.decimals import canonical_value
 from mincredit.rules.schema import Rulebook
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        normalized = value.normalize()
-        return format(normalized, "f")
-    if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value
-
-
 def canonical_json(rulebook: Rulebook) -> str:
-    data = _canonical(rulebook.model_dump(mode="python", by_alias=True, exclude_defaults=True))
+    data = canonical_value(rulebook.model_dump(mode="python", by_alias=True, exclude_defaults=True))
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
