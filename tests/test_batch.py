@@ -30,6 +30,7 @@ from mincredit.batch import (
     run_batch,
 )
 from mincredit.cli import main
+from mincredit.decimals import exact
 from mincredit.engine import SubjectResult, evaluate
 from mincredit.facts.loading import read_facts_file, validate_subject
 from mincredit.facts.uscc import check_character
@@ -488,7 +489,7 @@ def test_exact_keeps_the_value_and_drops_positive_exponent_and_trailing_zeros(va
     from decimal import InvalidOperation
 
     try:
-        result = batch.exact(value)
+        result = exact(value)
     except InvalidOperation:          # beyond the context's precision
         return
     exponent = result.as_tuple().exponent
@@ -503,7 +504,7 @@ def test_exact_keeps_the_value_and_drops_positive_exponent_and_trailing_zeros(va
 def test_exact_by_hand(value: str, text: str) -> None:
     from mincredit.engine import exact
 
-    assert str(batch.exact(Decimal(value))) == str(exact(Decimal(value))) == text
+    assert str(exact(Decimal(value))) == str(exact(Decimal(value))) == text
 
 
 # --- what a command loads ------------------------------------------------------------------------------

@@ -29,11 +29,9 @@ The engine (:mod:`mincredit.engine`) and pyarrow are imported only when a subjec
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import dataclasses
 import datetime as dt
-import itertools
 import json
 import operator
 import os
@@ -45,301 +43,59 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Context, Decimal
+from decimal import Decimal
 from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TextIO, TypeAlias, overload
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, TextIO, TypeAlias, overload
 
-from pydantic_core import from_json
-
-# What a plan needs to give a plain subject every field of its result (a grade's consequences, the blacklist
-# triggers' facts); the engine itself, with its analysis of blacklist facts, is imported only when a subject
-# needs it.
-from mincredit.consequences import consequences_for
-from mincredit.decimals import exact
-from mincredit.derive import record_fact
-from mincredit.facts.loading import (
+from mincredit.consequence import ConsequenceItem
+from mincredit.facts.reading import (
     FactError,
     FactsFileError,
     SubjectEntry,
     facts_format,
     parse_jsonl_line,
-    read_facts_file,
-    validate_subject,
 )
-from mincredit.facts.models import HonourRecord, Subject, ViolationRecord
-from mincredit.facts.uscc import ALPHABET, WEIGHTS, check_character
-from mincredit.periods import period_end
-from mincredit.program import compile_program, holds
+from mincredit.facts.uscc import ALPHABET, WEIGHTS
+from mincredit.plan import (
+    DISSOLVED_REASON,
+    MEASURE_FIELDS,
+    PlanBasis,
+    Score,
+    ScorePlan,
+    first_day_counting,
+    grade_consequences,
+    trigger_codes,
+)
+
+__all__ = [
+    "DISSOLVED_REASON",
+    "MEASURE_FIELDS",
+    "PlanBasis",
+    "Score",
+    "ScorePlan",
+    "first_day_counting",
+    "grade_consequences",
+    "trigger_codes",
+]
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
-    from mincredit.blacklist import ListingStatus, Proposal
     from mincredit.columnar import ColumnarInput
-    from mincredit.consequences import ConsequenceItem
     from mincredit.engine import SubjectResult
-    from mincredit.rules.compiling import CompiledBand, CompiledRulebook
+    from mincredit.facts.models import Subject
+    from mincredit.rules.compiling import CompiledRulebook
     from mincredit.rules.schema import Rulebook
 
-DISSOLVED_REASON = "主体资格灭失: a dissolved subject is not evaluated (art. 15)"
-_CONTEXT = Context(prec=60)   # the engine's precision; every operation of the formula goes through it
-_HONOUR_LEVEL_NAMES = frozenset({"provincial_government", "city_government", "ministry", "provincial_department"})
 _SUBJECT_KEYS = frozenset({"uscc", "name", "kind", "status", "public_score", "records"})
 _VIOLATION_KEYS = frozenset({"id", "type", "indicator", "tier", "determined_on", "authority", "description"})
 _HONOUR_KEYS = frozenset({"id", "type", "honour", "level", "awarded_on", "valid_until", "authority", "description"})
 _USCC_VALUE = {char: value for value, char in enumerate(ALPHABET)}
 
 
-# --- the plan: a rulebook compiled for one evaluation date -------------------------------------------
-
-def first_day_counting(as_of: dt.date, years: int) -> dt.date:
-    """The earliest start day whose period of ``years`` (Civil Code counting) still runs on ``as_of``.
-
-    ``period_end`` never decreases as the start moves later, so the starts whose period reaches
-    ``as_of`` are exactly the days from this one on: a record counts on ``as_of`` iff
-    ``first_day_counting(as_of, years) <= start <= as_of``.
-    """
-    low, high = dt.date.min.toordinal(), as_of.toordinal()   # period_end(as_of) >= as_of always holds
-    low = max(low, high - 366 * years - 2)                    # a period of n years is at most 366·n days
-    while low < high:
-        middle = (low + high) // 2
-        if period_end(dt.date.fromordinal(middle), years=years) >= as_of:
-            high = middle
-        else:
-            low = middle + 1
-    return dt.date.fromordinal(low)
-
-
-def trigger_codes(rulebook: CompiledRulebook) -> frozenset[str]:
-    """The indicators a plain violation of which (no penalty, behaviours or info kind) a blacklist trigger takes.
-
-    A subject with such a record gets a proposal (arts. 16–17) when the record counts, so it is evaluated by
-    the engine; the triggers are tested with the program and the record facts the engine itself uses.
-    """
-    source = rulebook.source
-    if source.blacklist is None or not source.blacklist.triggers:
-        return frozenset()
-    triggers = [rule for rule in compile_program(source).rules if rule.id.startswith("trigger:")]
-    first = "91150000000000000"
-    subject = Subject.model_validate({"uscc": first + check_character(first), "name": "-",
-                                      "kind": rulebook.subject_kind})
-    found = set()
-    for code, tiers in rulebook.tiers_of.items():
-        record = ViolationRecord(id="r", type="violation", indicator=code, tier=tiers[0],
-                                 determined_on=dt.date(2000, 1, 1))
-        fact = record_fact(record, subject)
-        if any(holds(rule.when, fact) for rule in triggers):
-            found.add(code)
-    return frozenset(found)
-
-
-def grade_consequences(rulebook: CompiledRulebook, grade: str, as_of: dt.date) -> tuple[ConsequenceItem, ...]:
-    """What a grade entails for a subject that is on no serious-blacklist (arts. 21–24), as the engine gives it."""
-    kind = rulebook.subject_kind
-    if not any(grade in measure.when.grades and (not measure.when.subject_kinds or kind in measure.when.subject_kinds)
-               for measure in rulebook.source.consequences):
-        return ()
-    return tuple(consequences_for(rulebook.source, kind, grade, [], [], set(), as_of))
-
-
-class ScorePlan:
-    """A compiled rulebook prepared for one as-of date: everything the per-record loop looks up."""
-
-    def __init__(self, rulebook: CompiledRulebook, as_of: dt.date) -> None:
-        self.rulebook = rulebook
-        self.as_of = as_of
-        self.kind = rulebook.subject_kind
-        self.integral = all(tier.points == tier.points.to_integral_value() for tier in rulebook.tiers.values()) \
-            and all(level.points == level.points.to_integral_value() for level in rulebook.honour_levels.values())
-        # Integral points are summed as ints (exact, and faster than Decimal); the formula is in Decimal.
-        self.points: dict[tuple[str, int], int | Decimal] = {
-            key: self._number(tier.points) for key, tier in rulebook.tiers.items()}
-        self.level_points: dict[str, int | Decimal] = {
-            name: self._number(level.points) for name, level in rulebook.honour_levels.items()
-            if name in _HONOUR_LEVEL_NAMES}
-        self.cap = rulebook.honour_cap
-        self.violation_from = first_day_counting(as_of, rulebook.violation_years)
-        self.honour_from = first_day_counting(as_of, rulebook.honour_default_years)
-        self.public_weight = rulebook.public_weight
-        self.industry_weight = rulebook.industry_weight
-        self.base = rulebook.base
-        self.public_required = rulebook.missing_public_score == "error"
-        edges = sorted({bound.value for band in rulebook.bands for bound in (band.lower, band.upper)
-                        if bound is not None})
-        self._edges = edges
-        self._at_edge = [rulebook.band_for(edge) for edge in edges]
-        between = [*([edges[0] - 1] if edges else [Decimal(0)]),
-                   *((low + high) / 2 for low, high in itertools.pairwise(edges)),
-                   *([edges[-1] + 1] if edges else [])]
-        self._between = [rulebook.band_for(probe) for probe in between]
-        self.exact_cap = exact(self.cap)
-        self.as_of_text = as_of.isoformat()
-        self.violation_from_text = self.violation_from.isoformat()
-        self.honour_from_text = self.honour_from.isoformat()
-        # Beyond the score (arts. 16–28).  A plain violation a blacklist trigger takes sends its subject to the
-        # engine (its code is left out of the look-up below); a grade's consequences are the same for every
-        # subject on no list; a stated tier of an indicator graded by repetition is checked against the count.
-        self.engine_codes = trigger_codes(rulebook)
-        self.consequences: dict[str, tuple[ConsequenceItem, ...]] = {
-            band.grade: grade_consequences(rulebook, band.grade, as_of) for band in rulebook.bands}
-        derived = rulebook.source.derived
-        self.count_bands: dict[str, tuple[tuple[int, int, int | None], ...]] = {
-            rule.indicator: tuple((band.tier, band.lower, band.upper) for band in rule.tiers)
-            for rule in (derived.offence_count if derived is not None else [])}
-        # indicator code → points by tier number (None where the indicator has no such tier)
-        self.tiers_by_code: dict[str, list[int | Decimal | None]] = {}
-        for (code, tier), points in self.points.items():
-            if code in self.engine_codes:
-                continue
-            row = self.tiers_by_code.setdefault(code, [None])
-            row.extend([None] * (tier + 1 - len(row)))
-            row[tier] = points
-        self.valid_texts: set[str] = set()
-        # (deductions, capped bonus) → their exact Decimals and the industry part of the formula; few distinct
-        self._industry: dict[tuple[int | Decimal, int | Decimal], tuple[Decimal, Decimal, Decimal]] = {}
-        self.valid_dates: dict[str, dt.date] = {}
-
-    def remember_text(self, value: object) -> bool:
-        """True (and remembered) for a text the model keeps as it is: not empty, no surrounding spaces."""
-        if type(value) is str and value != "" and value.strip() == value:
-            if len(self.valid_texts) > 1_000_000:
-                self.valid_texts.clear()
-            self.valid_texts.add(value)
-            return True
-        return False
-
-    def extras_ok(self, record: dict[str, Any], allowed: frozenset[str]) -> bool:
-        """A record with more than its required fields: only known ones, the optional texts as text."""
-        if not record.keys() <= allowed:
-            return False
-        return all(type(record.get(extra)) in (str, type(None)) for extra in ("authority", "description"))
-
-    def remember_date(self, value: object) -> dt.date | None:
-        """The date of a plain YYYY-MM-DD text (remembered), or None to let the model decide."""
-        day = _plain_date(value)
-        if day is not None and type(value) is str:
-            if len(self.valid_dates) > 1_000_000:
-                self.valid_dates.clear()
-            self.valid_dates[value] = day
-        return day
-
-    def _number(self, value: Decimal) -> int | Decimal:
-        return int(value) if self.integral else value
-
-    def band(self, score: Decimal) -> CompiledBand:
-        """The grade band of ``score``; the same band as ``CompiledRulebook.band_for``, by bisection."""
-        position = bisect.bisect_left(self._edges, score)
-        if position < len(self._edges) and self._edges[position] == score:
-            return self._at_edge[position]
-        return self._between[position]
-
-    def count_warnings(self, violations: Sequence[tuple[str, str, int, Any]]) -> tuple[str, ...] | None:
-        """The warnings the engine gives a subject's plain violations of indicators graded by repetition.
-
-        ``violations`` are (record id, indicator, stated tier, determination day), in record order; the days are
-        dates, or ISO texts already checked to be dates (which sort as the dates do).  A record's offence number
-        is its place among the subject's records of its indicator by (day, id), as :func:`mincredit.derive.
-        offence_counts` counts it.  None (leave the subject to the engine) when a count falls in two bands
-        that would both contradict the stated tier: the engine's message would name either.
-        """
-        places: dict[str, int] = {}
-        by_code: dict[str, list[tuple[Any, str]]] = {}
-        for record_id, code, _, day in violations:
-            by_code.setdefault(code, []).append((day, record_id))
-        for group in by_code.values():
-            for place, (_, record_id) in enumerate(sorted(group), start=1):
-                places[record_id] = place
-        warnings: list[str] = []
-        for record_id, code, tier, _ in violations:
-            bands = self.count_bands[code]
-            if all(tier != band_tier for band_tier, _, _ in bands):
-                continue
-            count = places[record_id]
-            wrong = [band_tier for band_tier, lower, upper in bands
-                     if lower <= count and (upper is None or count <= upper) and band_tier != tier]
-            if len(wrong) > 1:
-                return None
-            if wrong:
-                warnings.append(self.count_warning(record_id, code, tier, count, wrong[0]))
-        return tuple(warnings)
-
-    @staticmethod
-    def count_warning(record_id: str, code: str, tier: int, count: int, count_tier: int) -> str:
-        """The engine's warning on a stated tier the offence count contradicts (mincredit.derive.resolve_tiers)."""
-        return (f"record {record_id}: tier {tier} is stated, but offence number {count} is tier {count_tier} of "
-                f"{code}; the stated tier is used — check it")
-
-    def finish(self, uscc: str, name: str, kind: str, status: str, public: Decimal | None,
-               deductions: int | Decimal, bonus: int | Decimal, warnings: tuple[str, ...] = ()) -> Score:
-        """The subject's score from its deductions and its in-force honour points (before the cap)."""
-        if status == "dissolved":
-            return Score(uscc, name, kind, status, False, None, None, None, public, Decimal(0), Decimal(0),
-                         DISSOLVED_REASON, (), (), (), warnings)
-        key = (deductions, bonus if bonus < self.cap else self.cap)
-        industry = self._industry.get(key)
-        if industry is None:
-            if len(self._industry) > 100_000:
-                self._industry.clear()
-            # An int made into a Decimal is already what exact() makes of it (200, not 2E+2).
-            capped = (Decimal(bonus) if isinstance(bonus, int) else exact(bonus)) if bonus < self.cap \
-                else self.exact_cap
-            deducted = Decimal(deductions) if isinstance(deductions, int) else exact(deductions)
-            part = _CONTEXT.multiply(_CONTEXT.add(_CONTEXT.subtract(self.base, deducted), capped),
-                                     self.industry_weight)
-            industry = self._industry[key] = (deducted, capped, part)
-        deducted, capped, part = industry
-        score = exact(_CONTEXT.add(_CONTEXT.multiply(public if public is not None else Decimal(0),
-                                                     self.public_weight), part))
-        band = self.band(score)
-        return Score(uscc, name, kind, status, True, band.grade, band.meaning, score, public, deducted, capped,
-                     None, (), (), self.consequences[band.grade], warnings)
-
-
 # --- outcomes ------------------------------------------------------------------------------------------
 
-class Score(NamedTuple):
-    """A subject's result without explanations: every field of SubjectResult except ``items``.
-
-    The lists of the result are tuples here (a grade's consequences are shared by every subject with it).
-    """
-
-    uscc: str
-    name: str
-    kind: str
-    status: str
-    evaluated: bool
-    grade: str | None
-    grade_meaning: str | None
-    score: Decimal | None
-    public_score: Decimal | None
-    deductions: Decimal
-    honour_bonus: Decimal
-    not_evaluated_reason: str | None
-    proposals: tuple[Proposal, ...] = ()
-    listings: tuple[ListingStatus, ...] = ()
-    consequences: tuple[ConsequenceItem, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def to_result(self) -> SubjectResult:
-        """The same result as a SubjectResult with no items (explanations were not built)."""
-        from mincredit.engine import SubjectResult
-
-        fields: dict[str, Any] = self._asdict()
-        for name in MEASURE_FIELDS:
-            fields[name] = list(fields[name])
-        return SubjectResult(**fields, items=[])
-
-    @classmethod
-    def of(cls, result: SubjectResult) -> Score:
-        """The fields of an explained result, without its items."""
-        return cls(result.uscc, result.name, result.kind, result.status, result.evaluated, result.grade,
-                   result.grade_meaning, result.score, result.public_score, result.deductions, result.honour_bonus,
-                   result.not_evaluated_reason, tuple(result.proposals), tuple(result.listings),
-                   tuple(result.consequences), tuple(result.warnings))
-
-
-MEASURE_FIELDS = ("proposals", "listings", "consequences", "warnings")
 
 
 @dataclass(frozen=True)
@@ -351,7 +107,7 @@ class SubjectErrors:
 
 
 Outcome: TypeAlias = "SubjectResult | Score | SubjectErrors"
-SubjectInput = Subject | SubjectEntry | Mapping[str, Any]
+SubjectInput: TypeAlias = "Subject | SubjectEntry | Mapping[str, Any]"
 
 
 class ColumnarUnavailable(ImportError):
@@ -382,20 +138,6 @@ def _uscc_ok(code: object) -> bool:
     if 255 in values:
         return False
     return bool(values[17] == (31 - sum(map(operator.mul, values, WEIGHTS)) % 31) % 31)
-
-
-def _plain_date(value: object) -> dt.date | None:
-    """A date written plainly as YYYY-MM-DD (or already a date); None means 'let the model decide'."""
-    if type(value) is str:
-        if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                return None
-        return None
-    if type(value) is dt.date:
-        return value
-    return None
 
 
 def score_raw(plan: ScorePlan, raw: object) -> Score | None:
@@ -494,6 +236,8 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
 def score_subject(plan: ScorePlan, subject: Subject) -> Score | None:
     """Score a validated subject without explanations; None sends it to the engine (rulebook problems, or
     facts other than plain violations and honours)."""
+    from mincredit.facts.models import HonourRecord, ViolationRecord
+
     if subject.kind != plan.kind:
         return None
     public = subject.public_score
@@ -561,6 +305,9 @@ def reference_outcome(plan: ScorePlan, entry: SubjectEntry, explain: bool) -> Ou
 def outcome_of(plan: ScorePlan, item: SubjectInput, index: int, explain: bool, *,
                file: str | None = None, line: int | None = None) -> Outcome:
     """Evaluate one subject given as a Subject, a SubjectEntry, or plain data (a mapping)."""
+    from mincredit.facts.loading import validate_subject
+    from mincredit.facts.models import Subject
+
     if isinstance(item, Subject):
         if not explain:
             score = score_subject(plan, item)
@@ -640,8 +387,8 @@ class Header:
     rulebook_digest: str
 
     @classmethod
-    def of(cls, rulebook: CompiledRulebook, as_of: dt.date) -> Header:
-        return cls(as_of, rulebook.identity.id, rulebook.identity.version, rulebook.digest)
+    def of(cls, basis: PlanBasis, as_of: dt.date) -> Header:
+        return cls(as_of, basis.rulebook_id, basis.version, basis.digest)
 
     def json_prefix(self) -> str:
         return ('{"as_of":"' + self.as_of.isoformat() + '","rulebook_id":' + _text(self.rulebook_id)
@@ -657,8 +404,16 @@ def list_json(values: Sequence[Any]) -> str:
     """A list of a result (proposals, listings, consequences, warnings) as the JSON output writes it."""
     if all(type(value) is str for value in values):   # warnings: what json.dumps writes, without its overhead
         return "[" + ",".join(_encode_text(value) for value in values) + "]"
-    return json.dumps([value if isinstance(value, str) else value.model_dump(mode="json") for value in values],
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps([_json_value(value) for value in values], ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_value(value: Any) -> Any:
+    """A list element as JSON data: a text, a consequence (a dataclass), or a proposal or listing (models)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, ConsequenceItem):
+        return value.as_json()
+    return value.model_dump(mode="json")
 
 
 class _ListTexts:
@@ -1019,10 +774,11 @@ class UnitOutcome:
 class Worker:
     """Evaluates work units; one per process (built again in each worker from the rulebook's source)."""
 
-    def __init__(self, rulebook: CompiledRulebook, as_of: dt.date, explain: bool, fmt: OutputFormat) -> None:
+    def __init__(self, rulebook: CompiledRulebook | PlanBasis, as_of: dt.date, explain: bool,
+                 fmt: OutputFormat) -> None:
         self.plan = ScorePlan(rulebook, as_of)
         self.explain = explain
-        self.encoder = Encoder(Header.of(rulebook, as_of), fmt, explain)
+        self.encoder = Encoder(Header.of(self.plan.basis, as_of), fmt, explain)
 
     def outcome(self, outcomes: list[Outcome], records: int, progress: int) -> UnitOutcome:
         results: list[SubjectResult | Score] = []
@@ -1054,6 +810,14 @@ def _record_count(raw: Any) -> int:
 _PUBLIC_SCORE = re.compile(rb'"public_score"\s*:\s*(-?[0-9][0-9.eE+-]*)')
 
 
+def _from_json(line: bytes) -> Any:
+    # Imported on first use: most lines never get here (mincredit.jsonl_fast takes them), and pydantic-core's
+    # import is a tenth of a second of a batch run's start.
+    from pydantic_core import from_json
+
+    return from_json(line)
+
+
 def quick_json(line: bytes) -> Any:
     """A JSON line parsed by pydantic-core's parser (about twice as fast as the standard one), or None.
 
@@ -1063,7 +827,7 @@ def quick_json(line: bytes) -> Any:
     through the standard parser, which keeps every number exact.
     """
     try:
-        raw = from_json(line)
+        raw = _from_json(line)
     except ValueError:
         return None
     if type(raw) is dict and type(raw.get("public_score")) is float:
@@ -1113,7 +877,12 @@ class JsonlUnit:
         return lines
 
     def run(self, worker: Worker) -> UnitOutcome:
+        # msgspec decodes a canonical plain subject straight into typed structs (mincredit.jsonl_fast); a line
+        # it does not take goes on to quick_json and score_raw, then to the model and the engine.
+        from mincredit.jsonl_fast import line_scorer
+
         plan, explain, file = worker.plan, worker.explain, self.file
+        score_line = line_scorer(plan)
         outcomes: list[Outcome] = []
         records = 0
         index = 0
@@ -1124,6 +893,12 @@ class JsonlUnit:
             if line.endswith(b"\r"):
                 line = line.rstrip(b"\r")
             if not explain:
+                scored = score_line(line)
+                if scored is not None:
+                    outcomes.append(scored[0])
+                    records += scored[1]
+                    index += 1
+                    continue
                 quick = quick_json(line)
                 if quick is not None:
                     fast = score_raw(plan, quick)
@@ -1192,6 +967,8 @@ def jsonl_units(path: Path, unit_bytes: int | None = None) -> Iterator[JsonlUnit
 
 def document_units(path: Path, per_unit: int = 2000) -> Iterator[EntriesUnit]:
     chunk: list[SubjectEntry] = []
+    from mincredit.facts.loading import read_facts_file
+
     for entry in read_facts_file(path):
         chunk.append(entry)
         if len(chunk) >= per_unit:
@@ -1222,8 +999,7 @@ def _run_in_worker(unit: Unit) -> UnitOutcome:
     return outcome
 
 
-def run_units(units: Iterable[Unit], worker: Worker, rulebook: CompiledRulebook, jobs: int,
-              fmt: OutputFormat) -> Iterator[UnitOutcome]:
+def run_units(units: Iterable[Unit], worker: Worker, jobs: int, fmt: OutputFormat) -> Iterator[UnitOutcome]:
     """Each unit's outcome, in input order; with ``jobs`` > 1 units run in that many worker processes.
 
     At most ``2 × jobs`` units are in flight, so memory stays bounded whatever the input's size.  A unit
@@ -1248,6 +1024,7 @@ def run_units(units: Iterable[Unit], worker: Worker, rulebook: CompiledRulebook,
     else:
         # "spawn": no worker inherits this process's threads or locks (pyarrow's pools); each compiles the
         # rulebook again from its source and checks the digest.
+        rulebook = worker.plan.rulebook
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker,
                                    initargs=(rulebook.source, rulebook.digest, worker.plan.as_of, worker.explain,
@@ -1310,7 +1087,7 @@ class BatchSummary:
 @dataclass(frozen=True)
 class BatchRequest:
     facts: Path
-    rulebook: CompiledRulebook
+    rulebook: CompiledRulebook | PlanBasis
     as_of: dt.date
     output: Path | None = None        # None: JSON Lines to ``stream``
     explain: bool = True
@@ -1392,7 +1169,7 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
     try:
         with progress as bar:
             task = bar.add_task("evaluating", total=total) if bar is not None else None
-            for outcome in run_units(units, worker, request.rulebook, jobs, fmt):
+            for outcome in run_units(units, worker, jobs, fmt):
                 outcome.errors = outcome.placed(lines_before, summary.subjects)
                 if outcome.lines is not None:
                     lines_before += outcome.lines

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mincredit.columnar import ColumnarInput
     from mincredit.facts.loading import SubjectEntry
+    from mincredit.plan import PlanBasis
     from mincredit.rules.compiling import CompiledRulebook
     from mincredit.rules.registry import ResolvedRulebook, RulebookLibrary
 
@@ -99,8 +100,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.as_of is None:
         args.as_of = args.quarter            # --quarter 2024Q3 is the quarter's last day
     batch = args.output is not None or args.format == "jsonl"
-    if not batch and (args.no_explain or args.jobs != 1 or args.subjects is not None):
-        raise UsageProblem("--no-explain, --jobs and --subjects go with --output FILE or --format jsonl")
+    if not batch and (args.no_explain or args.jobs != 1 or args.subjects is not None or args.no_cache):
+        raise UsageProblem("--no-explain, --jobs, --subjects and --no-cache go with --output FILE or --format jsonl")
     if not batch:
         return _evaluate_document(args)
     from mincredit.batch import start_reading
@@ -108,7 +109,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     # A Parquet or CSV input starts being read (in a thread) while the rulebook loads.
     reading = start_reading(Path(args.facts), Path(args.subjects) if args.subjects is not None else None)
     try:
-        return run_batch_evaluate(args, _rulebook_for(args), reading)
+        return run_batch_evaluate(args, _batch_rulebook(args), reading)
     finally:
         if reading is not None:
             reading.close()
@@ -118,14 +119,55 @@ def _rulebook_for(args: argparse.Namespace) -> CompiledRulebook:
     """The rulebook asked for, with a note when it is not in force on the evaluation date."""
     resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args))
     rulebook = resolved.rulebook
-    if not resolved.in_force_on(args.as_of):   # only a version or file named explicitly gets here
-        from mincredit.rules.registry import period_text
-
-        identity = rulebook.identity
-        print(f"mincredit evaluate: note: {identity.id}@{identity.version} is in force "
-              f"{period_text(identity.effective.start, identity.effective.end)}, not on {args.as_of}; "
-              "evaluating with it because it was named explicitly", file=sys.stderr)
+    identity = rulebook.identity
+    _note_not_in_force(identity.id, identity.version, identity.effective.start, identity.effective.end, args.as_of)
     return rulebook
+
+
+def _note_not_in_force(rulebook_id: str, version: str, start: dt.date, end: dt.date | None, as_of: dt.date) -> None:
+    """Only a version or file named explicitly can be out of force on the evaluation date: say so."""
+    from mincredit.periods import period_text
+
+    if start <= as_of and (end is None or as_of <= end):
+        return
+    print(f"mincredit evaluate: note: {rulebook_id}@{version} is in force {period_text(start, end)}, not on {as_of}; "
+          "evaluating with it because it was named explicitly", file=sys.stderr)
+
+
+def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
+    """What a batch run needs of the rulebook asked for: from the compiled-rulebook cache when it holds it,
+    else compiled from the rulebook's file (and then kept in the cache)."""
+    from mincredit.plan import PlanBasis
+    from mincredit.rules.cache import RulebookCache
+    from mincredit.rules.files import shipped_rulebook_dir
+
+    library = Path(args.library) if getattr(args, "library", None) is not None else shipped_rulebook_dir()
+    cache = None if args.no_cache else RulebookCache.open()
+
+    def load() -> CompiledRulebook:
+        return resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args)).rulebook
+
+    if cache is not None and library.is_dir():
+        basis = cache.basis(args.rulebook, library, args.as_of, load)
+        if basis is not None:
+            _note_not_in_force(basis.rulebook_id, basis.version, basis.effective_start, basis.effective_end,
+                               args.as_of)
+            return basis
+    snapshot = cache.snapshot(args.rulebook, library) if cache is not None else {}
+    resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args))
+    rulebook = resolved.rulebook
+    identity = rulebook.identity
+    _note_not_in_force(identity.id, identity.version, identity.effective.start, identity.effective.end, args.as_of)
+    basis = PlanBasis.of(rulebook)
+    if cache is not None and resolved.path is not None:
+        versions = None
+        if resolved.entry is not None:
+            from mincredit.rules.registry import RulebookLibrary
+
+            held = RulebookLibrary(library).versions(identity.id)
+            versions = [(entry.version, entry.start, entry.end, entry.path) for entry in held]
+        cache.store(args.rulebook, library, snapshot, resolved.path, basis, versions)
+    return basis
 
 
 def _evaluate_document(args: argparse.Namespace) -> int:
@@ -149,11 +191,11 @@ def _evaluate_document(args: argparse.Namespace) -> int:
     return EXIT_OK if evaluation.complete else EXIT_PROBLEMS
 
 
-def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook,
+def run_batch_evaluate(args: argparse.Namespace, rulebook: PlanBasis,
                        reading: ColumnarInput | None = None) -> int:
     """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
     from mincredit.batch import BatchError, BatchRequest, ColumnarUnavailable, output_format, run_batch
-    from mincredit.facts.loading import FactsFileError
+    from mincredit.facts.reading import FactsFileError
 
     if args.record is not None:
         raise UsageProblem("--record keeps a whole evaluation in one file for replay; "
@@ -184,7 +226,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: CompiledRulebook,
         print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
               file=sys.stderr)
         return 130
-    print(f"mincredit evaluate: {summary.describe(band.grade for band in rulebook.bands)}"
+    print(f"mincredit evaluate: {summary.describe(grade.grade for grade in rulebook.grades)}"
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)
     return EXIT_OK if summary.error_subjects == 0 else EXIT_PROBLEMS
 
@@ -348,6 +390,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--subjects", metavar="FILE",
                                  help="Parquet/CSV records: the subjects in this second file, joined on uscc "
                                       "(docs/columnar.md)")
+    evaluate_parser.add_argument("--no-cache", action="store_true", dest="no_cache",
+                                 help="with --output/--format jsonl: compile the rulebook from its file even if "
+                                      "the compiled-rulebook cache holds it (docs/performance.md)")
     evaluate_parser.add_argument("--no-details", action="store_true",
                                  help="table format: only the summary table, not each record's explanation")
     evaluate_parser.add_argument("--record", metavar="OUT.json",

@@ -64,7 +64,7 @@ from mincredit.batch import (
     score_raw,
 )
 from mincredit.decimals import exact
-from mincredit.facts.loading import FactError, FactsFileError, validate_subject
+from mincredit.facts.reading import FactError, FactsFileError
 from mincredit.facts.uscc import ALPHABET, WEIGHTS
 
 if TYPE_CHECKING:
@@ -711,6 +711,8 @@ def _reference_run(unit: ColumnarUnit, plan: ScorePlan, explain: bool, rows: lis
                                                     for key, value in record.items()} for record in records]})
         if fast is not None:
             return fast
+    from mincredit.facts.loading import validate_subject
+
     entry = validate_subject(raw, file=subject_file, index=index, line=None)
     outcome = reference_outcome(plan, entry, explain)
     if isinstance(outcome, SubjectErrors):
@@ -1251,7 +1253,7 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
         if places > 6:
             run_bad |= (value != 0) & (np.abs(value) < 10 ** (places - 6))
     # The grade band: at one of the plan's edges or between two, as ScorePlan.band finds it.
-    bands = plan.rulebook.bands
+    bands = plan.bands
     band_number = {id(band): number for number, band in enumerate(bands)}
     edge_values = np.array(scaled_edges, dtype=np.int64)
     at_edge_band = np.array([band_number[id(band)] for band in plan._at_edge] + [-1], dtype=np.int64)

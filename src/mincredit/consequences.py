@@ -11,25 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 from mincredit.blacklist import ListingStatus
+from mincredit.consequence import ConsequenceItem
 from mincredit.counting import pending_objection
 from mincredit.facts.measures import OtherSectorListing
 from mincredit.rules.measures import Consequence
 from mincredit.rules.schema import Rulebook
 
-
-class ConsequenceItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    article: str
-    kind: str
-    wording: str
-    because: str
-    suspended: bool = False
-    suspended_because: str | None = None
+__all__ = ["ConsequenceItem", "active_other_sector", "consequences_for"]
 
 
 def active_other_sector(records: Sequence[OtherSectorListing], as_of: dt.date) -> list[OtherSectorListing]:

@@ -97,7 +97,7 @@ def run_blacklist(args: argparse.Namespace) -> int:
                 "subjects": [{"uscc": r.uscc, "name": r.name, "grade": r.grade,
                               "proposals": [p.model_dump(mode="json") for p in r.proposals],
                               "listings": [s.model_dump(mode="json") for s in r.listings],
-                              "consequences": [c.model_dump(mode="json") for c in r.consequences
+                              "consequences": [c.as_json() for c in r.consequences
                                                if c.kind in {"sanction", "joint_sanction"}],
                               "warnings": r.warnings}
                              for r in evaluation.results],

@@ -28,3 +28,8 @@ def add_years(start: dt.date, years: int) -> dt.date:
 def period_end(start: dt.date, *, years: int = 0, months: int = 0) -> dt.date:
     """The last day of a period of years/months beginning the day after ``start`` (inclusive end)."""
     return add_months(start, 12 * years + months)
+
+
+def period_text(start: dt.date, end: dt.date | None) -> str:
+    """An effective period in words: "2020-12-01 to 2025-11-30", or "from 2020-12-01, with no end date"."""
+    return f"{start} to {end}" if end is not None else f"from {start}, with no end date"

@@ -1,9 +1,19 @@
-"""Rulebooks: schema, loading, compiling."""
+"""Rulebooks: schema, loading, compiling.
 
-from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid, compile_rulebook
-from mincredit.rules.loading import RulebookError, load_rulebook_file
-from mincredit.rules.registry import UnknownRulebook, load_rulebook, shipped_rulebook_ids
-from mincredit.rules.schema import Rulebook
+The names are imported from their modules when first used, so that importing a light module of this
+package (``mincredit.rules.cache``) does not import pydantic and the rulebook models.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid, compile_rulebook
+    from mincredit.rules.loading import RulebookError, load_rulebook_file
+    from mincredit.rules.registry import UnknownRulebook, load_rulebook, shipped_rulebook_ids
+    from mincredit.rules.schema import Rulebook
 
 __all__ = [
     "CompiledRulebook",
@@ -16,3 +26,29 @@ __all__ = [
     "load_rulebook_file",
     "shipped_rulebook_ids",
 ]
+
+_HOME = {
+    "CompiledRulebook": "mincredit.rules.compiling",
+    "RulebookInvalid": "mincredit.rules.compiling",
+    "compile_rulebook": "mincredit.rules.compiling",
+    "RulebookError": "mincredit.rules.loading",
+    "load_rulebook_file": "mincredit.rules.loading",
+    "UnknownRulebook": "mincredit.rules.registry",
+    "load_rulebook": "mincredit.rules.registry",
+    "shipped_rulebook_ids": "mincredit.rules.registry",
+    "Rulebook": "mincredit.rules.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, each imported from its module on first use (PEP 562)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mincredit.rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,22 +22,21 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
 
+from mincredit.periods import period_text
 from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules.digest import rulebook_digest
+from mincredit.rules.files import HISTORY, ID_RE, ID_VERSION_RE, history_files, is_path_spec, shipped_rulebook_dir
 from mincredit.rules.loading import LoadedRulebook, load_rulebook_file
 from mincredit.rules.schema import Identity, Rulebook
 from mincredit.yaml_source import YamlReadError, decode_utf8, read_yaml
 
-HISTORY = "history"
-_ID = r"[a-z][a-z0-9_-]*"
-_ID_RE = re.compile(rf"^{_ID}$")
-_ID_VERSION_RE = re.compile(rf"^({_ID})@([^/\\@]+)$")
+_ID_RE = ID_RE
+_ID_VERSION_RE = ID_VERSION_RE
 
 
 class UnknownRulebook(LookupError):
@@ -48,8 +47,6 @@ class LibraryError(Exception):
     """The library directory is inconsistent: misnamed files, duplicate or overlapping versions."""
 
 
-def period_text(start: dt.date, end: dt.date | None) -> str:
-    return f"{start} to {end}" if end is not None else f"from {start}, with no end date"
 
 
 @dataclass(frozen=True)
@@ -204,18 +201,12 @@ class RulebookLibrary:
         return self.directory / HISTORY
 
     def _history_files(self) -> list[tuple[str, str, Path]]:
-        history = self.history_directory
-        if not history.is_dir():
-            return []
         found = []
-        for path in sorted(history.glob("*.y*ml")):
-            if path.suffix not in {".yaml", ".yml"}:
-                continue
-            match = _ID_VERSION_RE.match(path.stem)
-            if match is None:
+        for rulebook_id, version, path in history_files(self.directory):
+            if rulebook_id is None or version is None:
                 raise _library_error(path, "a file in history/ must be named ID@VERSION.yaml, "
                                            "e.g. miner@2020-draft.yaml")
-            found.append((match.group(1), match.group(2), path))
+            found.append((rulebook_id, version, path))
         return found
 
     def ids(self) -> list[str]:
@@ -354,31 +345,8 @@ def _identity_block(path: Path) -> Identity | None:
         return None
 
 
-def shipped_rulebook_dir() -> Path:
-    """Where the shipped rulebooks are: inside the installed package, or the source tree's rulebooks/.
-
-    A wheel carries them as ``mincredit/shipped_rulebooks`` (see pyproject.toml).  An
-    editable install or a plain source checkout has no such folder, so the
-    repository's own ``rulebooks/`` is used; both hold the same files.
-    """
-    packaged = Path(str(resources.files("mincredit"))) / "shipped_rulebooks"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "rulebooks"
-
-
 def shipped_rulebook_ids() -> list[str]:
     return RulebookLibrary.shipped().ids()
-
-
-def is_path_spec(spec: str | Path) -> bool:
-    """Whether a ``--rulebook`` value names a file rather than an id or id@version."""
-    if isinstance(spec, Path):
-        return True
-    path = Path(spec)
-    if path.suffix in {".yaml", ".yml"} or "/" in spec or "\\" in spec:
-        return True
-    return path.is_file() and not (_ID_RE.match(spec) or _ID_VERSION_RE.match(spec))
 
 
 def resolve_rulebook_path(spec: str | Path) -> Path:

@@ -1,0 +1,224 @@
+"""The compiled-rulebook cache: a hit gives exactly what compiling the file gives; anything else misses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import MINER_USCC, shipped
+from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
+
+from mincredit.batch import ScorePlan
+from mincredit.plan import PlanBasis
+from mincredit.rules.cache import RulebookCache, code_fingerprint
+from mincredit.rules.compiling import compile_rulebook
+from mincredit.rules.loading import load_rulebook_file
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2024, 6, 30)
+
+
+def run(*args: str, cache: Path | str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MINCREDIT_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-m", "mincredit.cli", *args], capture_output=True, text=True,
+                          check=False, env=env, cwd=cwd)
+
+
+def population_file(path: Path, count: int = 60) -> Path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    subjects = list(generate.population(count, seed=11))
+    # one subject the engine must evaluate (a record with a penalty), so the full rulebook is loaded on a hit
+    subjects.append({"uscc": MINER_USCC, "name": "某某矿业有限公司", "kind": "miner", "public_score": 850,
+                     "records": [{"id": "v-1", "type": "violation", "indicator": "M12", "tier": 1,
+                                  "determined_on": "2023-05-01",
+                                  "penalty": {"kind": "administrative", "status": "upheld"}}]})
+    path.write_text("".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in subjects),
+                    encoding="utf-8")
+    return path
+
+
+def entries(cache: Path) -> list[Path]:
+    return sorted(cache.rglob("*.json")) if cache.exists() else []
+
+
+@pytest.mark.parametrize("spec", ["miner", "agency"])
+def test_a_basis_survives_its_json_unchanged(spec: str) -> None:
+    rulebook = shipped(spec)
+    basis = PlanBasis.of(rulebook)
+    again = PlanBasis.from_json(json.loads(json.dumps(basis.to_json())), lambda: rulebook)
+    assert again == basis
+    one, other = ScorePlan(basis, AS_OF), ScorePlan(again, AS_OF)
+    assert (one.points, one.level_points, one._edges, one._at_edge, one._between, one.tiers_by_code) == \
+        (other.points, other.level_points, other._edges, other._at_edge, other._between, other.tiers_by_code)
+
+
+def test_a_cache_hit_writes_byte_for_byte_what_compiling_writes(tmp_path: Path) -> None:
+    facts = population_file(tmp_path / "facts.jsonl")
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain")
+    cold = run("evaluate", *args, "--output", str(tmp_path / "cold.jsonl"), cache=cache)
+    assert cold.returncode in (0, 1), cold.stderr
+    assert len(entries(cache)) == 2            # the basis, and which file `miner` is on which dates
+    warm = run("evaluate", *args, "--output", str(tmp_path / "warm.jsonl"), cache=cache)
+    off = run("evaluate", *args, "--output", str(tmp_path / "off.jsonl"), cache="off")
+    bypass = run("evaluate", *args, "--no-cache", "--output", str(tmp_path / "bypass.jsonl"), cache=cache)
+    cold_bytes = (tmp_path / "cold.jsonl").read_bytes()
+    assert (tmp_path / "warm.jsonl").read_bytes() == cold_bytes
+    assert (tmp_path / "off.jsonl").read_bytes() == cold_bytes
+    assert (tmp_path / "bypass.jsonl").read_bytes() == cold_bytes
+    assert warm.returncode == cold.returncode == off.returncode == bypass.returncode
+    assert b'"penalty"' not in cold_bytes and MINER_USCC.encode() in cold_bytes   # the engine's subject is there
+
+
+def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    home = tmp_path / "home"
+    env_off = run("evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--format", "jsonl",
+                  cache="off", cwd=tmp_path)
+    assert env_off.returncode in (0, 1)
+    assert not home.exists() and not entries(tmp_path / "off")
+
+
+def test_an_edited_rulebook_misses_and_its_own_digest_is_written(tmp_path: Path) -> None:
+    facts = population_file(tmp_path / "facts.jsonl", 20)
+    cache = tmp_path / "cache"
+    rulebook = tmp_path / "rb" / "miner.yaml"
+    rulebook.parent.mkdir()
+    shutil.copyfile(SHIPPED / "miner.yaml", rulebook)
+    args = (str(facts), "--rulebook", str(rulebook), "--as-of", str(AS_OF), "--format", "jsonl", "--no-explain")
+    first = run("evaluate", *args, cache=cache)
+    assert run("evaluate", *args, cache=cache).stdout == first.stdout
+    edited(SHIPPED / "miner.yaml", rulebook, "    from: 2020-12-01", "    from: 2020-12-02")
+    second = run("evaluate", *args, cache=cache)
+    digest = compile_rulebook(load_rulebook_file(rulebook).rulebook).digest
+    assert json.loads(second.stdout.splitlines()[0])["rulebook_digest"] == digest
+    assert json.loads(first.stdout.splitlines()[0])["rulebook_digest"] != digest
+    assert second.stdout == run("evaluate", *args, cache="off").stdout
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "other key", "wrong shape"])
+def test_a_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
+    facts = population_file(tmp_path / "facts.jsonl", 20)
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--format", "jsonl", "--no-explain")
+    good = run("evaluate", *args, cache=cache)
+    for entry in entries(cache):
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if damage == "garbage":
+            entry.write_bytes(b"\x00{not json")
+        elif damage == "empty":
+            entry.write_bytes(b"")
+        elif damage == "other key":
+            entry.write_text(json.dumps({**data, "key": "0" * 64}), encoding="utf-8")
+        else:
+            entry.write_text(json.dumps({"key": data["key"], "basis": {"format": 1}, "versions": [[1, 2]]}),
+                             encoding="utf-8")
+    again = run("evaluate", *args, cache=cache)
+    assert again.returncode == good.returncode, again.stderr
+    assert again.stdout == good.stdout
+
+
+def test_an_unwritable_cache_never_fails_a_run(tmp_path: Path) -> None:
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x", encoding="utf-8")
+    done = run("evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--format", "jsonl",
+               cache=blocker / "cache")
+    assert done.returncode in (0, 1), done.stderr
+    assert done.stdout == run("evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF),
+                              "--format", "jsonl", cache="off").stdout
+
+
+@pytest.mark.parametrize(("as_of", "version"), [("2024-06-30", "2020-draft"), ("2025-11-30", "2020-draft"),
+                                                 ("2025-12-01", "2025-hypothetical")])
+def test_a_bare_id_resolves_by_date_from_the_cache_as_the_registry_does(tmp_path: Path, as_of: str,
+                                                                      version: str) -> None:
+    library = revised_library(tmp_path / "library")
+    facts = population_file(tmp_path / "facts.jsonl", 10)
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner", "--as-of", as_of, "--format", "jsonl", "--no-explain",
+            "--library", str(library))
+    # warm the cache on another date first, so the answer here comes from the cached table of versions
+    run("evaluate", *args[:4], "2021-01-01", *args[5:], cache=cache)
+    warm = run("evaluate", *args, cache=cache)
+    cold = run("evaluate", *args, cache="off")
+    assert warm.stdout == cold.stdout and warm.stderr.split(";")[0] == cold.stderr.split(";")[0]
+    assert json.loads(warm.stdout.splitlines()[0])["rulebook_version"] == version
+
+
+def test_a_date_no_version_covers_still_gets_the_registry_error(tmp_path: Path) -> None:
+    library = revised_library(tmp_path / "library")
+    edited(REVISION, library / "miner.yaml", "    from: 2025-12-01", "    from: 2026-06-01")
+    facts = population_file(tmp_path / "facts.jsonl", 3)
+    cache = tmp_path / "cache"
+    base = (str(facts), "--rulebook", "miner", "--format", "jsonl", "--library", str(library))
+    run("evaluate", *base, "--as-of", "2024-06-30", cache=cache)
+    gap = run("evaluate", *base, "--as-of", "2026-01-01", cache=cache)
+    assert gap.returncode == 2
+    assert "no version of rulebook 'miner' is in force on 2026-01-01" in gap.stderr
+
+
+def test_a_version_named_explicitly_out_of_force_is_noted_on_a_hit_too(tmp_path: Path) -> None:
+    facts = population_file(tmp_path / "facts.jsonl", 3)
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner@2020-draft", "--as-of", "2026-03-31", "--format", "jsonl")
+    cold = run("evaluate", *args, cache=cache)
+    warm = run("evaluate", *args, cache=cache)
+    assert "note: miner@2020-draft is in force 2020-12-01 to 2025-11-30, not on 2026-03-31" in cold.stderr
+    assert cold.stderr.splitlines()[0] == warm.stderr.splitlines()[0]
+    assert cold.stdout == warm.stdout
+
+
+def test_a_new_history_file_changes_the_library_key(tmp_path: Path) -> None:
+    library = revised_library(tmp_path / "library")
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    files = [library / "miner.yaml", library / "history" / "miner@2020-draft.yaml"]
+    before = cache._library_key("miner", files)
+    shutil.copyfile(library / "history" / "miner@2020-draft.yaml", library / "history" / "miner@2019-draft.yaml")
+    after = cache._library_key("miner", [*files, library / "history" / "miner@2019-draft.yaml"])
+    assert before != after
+
+
+def test_the_code_fingerprint_follows_every_source_file(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "rules").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (package / "rules" / "b.py").write_text("y = 2\n", encoding="utf-8")
+    first = code_fingerprint(package)
+    assert code_fingerprint(package) == first
+    (package / "rules" / "b.py").write_text("y = 3\n", encoding="utf-8")
+    assert code_fingerprint(package) != first
+    (package / "rules" / "b.py").write_text("y = 2\n", encoding="utf-8")
+    assert code_fingerprint(package) == first
+    (package / "c.py").write_text("", encoding="utf-8")
+    assert code_fingerprint(package) != first
+
+
+def test_a_file_changed_while_it_was_loaded_is_not_kept(tmp_path: Path) -> None:
+    rulebook = tmp_path / "miner.yaml"
+    shutil.copyfile(SHIPPED / "miner.yaml", rulebook)
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    snapshot = cache.snapshot(str(rulebook), tmp_path)
+    basis = PlanBasis.of(compile_rulebook(load_rulebook_file(rulebook).rulebook))
+    edited(SHIPPED / "miner.yaml", rulebook, "    from: 2020-12-01", "    from: 2020-12-02")
+    cache.store(str(rulebook), tmp_path, snapshot, rulebook, basis, None)
+    assert not entries(tmp_path / "cache")
+    cache.store(str(rulebook), tmp_path, cache.snapshot(str(rulebook), tmp_path), rulebook, basis, None)
+    assert len(entries(tmp_path / "cache")) == 1
+
+
+def test_the_engine_subject_checks_the_digest_of_what_it_loads() -> None:
+    miner, agency = shipped("miner"), shipped("agency")
+    basis = PlanBasis.from_json(PlanBasis.of(miner).to_json(), lambda: agency)
+    with pytest.raises(RuntimeError, match="digest"):
+        ScorePlan(basis, AS_OF).rulebook  # noqa: B018 - the property loads the rulebook
