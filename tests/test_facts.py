@@ -153,3 +153,37 @@ def test_an_unknown_record_type_lists_the_known_ones(tmp_path: Path):
     (error,) = entry.errors
     assert error.record_id == "x" and error.line == 7
     assert "'violation', 'honour', 'judgment_refusal'" in error.message
+
+
+# --- texts that are not Unicode ---------------------------------------------------------------------
+
+SURROGATE_LINE = ('{"uscc": "%s", "name": "某某矿业%s有限公司", "kind": "miner", "public_score": 850, "records": '
+                  '[{"id": "%s", "type": "violation", "indicator": "M12", "tier": 1, "determined_on": "2023-05-01"}]}')
+
+
+@pytest.mark.parametrize(("name", "record_id", "field", "where"), [
+    ("\\ud800", "v-1", "name", "subject #1 (91150600MA13R7T5Q6): field 'name'"),
+    ("", "v-\\udc00", "id", "record #1: field 'id'"),
+    ("\\ude00\\ud83d", "v-1", "name", "field 'name'"),            # both halves, in the wrong order
+])
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_lone_surrogate_is_an_error_of_its_subject(tmp_path: Path, fmt: str, name: str, record_id: str,
+                                                     field: str, where: str):
+    bad = SURROGATE_LINE % (MINER_USCC, name, record_id)
+    good = SURROGATE_LINE % (MINER_USCC, "", "v-1")
+    path = tmp_path / f"facts.{fmt}"
+    path.write_text(f"{bad}\n{good}\n" if fmt == "jsonl" else f'{{"subjects": [{bad}, {good}]}}', encoding="utf-8")
+    first, second = read_facts_file(path)
+    assert first.subject is None and len(first.errors) == 1
+    error = first.errors[0]
+    assert error.field == field and where in error.describe()
+    assert "half of a UTF-16 surrogate pair" in error.describe()
+    error.describe().encode("utf-8")                  # the report itself can be written
+    assert second.subject is not None
+
+
+def test_a_surrogate_pair_is_one_character_and_accepted(tmp_path: Path):
+    path = tmp_path / "facts.jsonl"
+    path.write_text(SURROGATE_LINE % (MINER_USCC, "\\ud83d\\ude00", "v-1") + "\n", encoding="utf-8")
+    (entry,) = read_facts_file(path)
+    assert entry.subject is not None and entry.subject.name == "某某矿业😀有限公司"

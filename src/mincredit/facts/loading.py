@@ -18,11 +18,13 @@ from pydantic_core import ErrorDetails
 
 from mincredit.facts.models import Record, Subject
 from mincredit.facts.reading import (
+    SURROGATE_ESCAPE,
     FactError,
     FactsFileError,
     SubjectEntry,
     facts_format,
     iter_jsonl_lines,
+    lone_surrogate_error,
     parse_jsonl_line,
 )
 from mincredit.yaml_source import SourceMap, YamlReadError, decode_utf8, read_yaml
@@ -133,7 +135,8 @@ def validate_subject(raw: Any, *, file: str | None, index: int, line: int | None
     return SubjectEntry(index, file, line, subject)
 
 
-def _document_subjects(data: Any, file: str, source_map: SourceMap | None) -> Iterator[SubjectEntry]:
+def _document_subjects(data: Any, file: str, source_map: SourceMap | None,
+                       surrogates: bool = False) -> Iterator[SubjectEntry]:
     if not isinstance(data, dict) or "subjects" not in data:
         raise FactsFileError(FactError("a facts file must be a mapping with a 'subjects:' list", file, 1))
     extra = sorted(set(data) - {"subjects"})
@@ -146,6 +149,10 @@ def _document_subjects(data: Any, file: str, source_map: SourceMap | None) -> It
                                        source_map.locate(("subjects",)).line if source_map else None))
     for index, raw in enumerate(subjects):
         line = source_map.locate(("subjects", index)).line if source_map else None
+        problem = lone_surrogate_error(raw, file, line, index) if surrogates else None
+        if problem is not None:
+            yield SubjectEntry(index, file, line, None, (problem,))
+            continue
         yield validate_subject(raw, file=file, index=index, line=line, source_map=source_map,
                                base_path=("subjects", index))
 
@@ -164,7 +171,7 @@ def read_facts_text(text: str, file: str, fmt: str) -> Iterator[SubjectEntry]:
         except json.JSONDecodeError as error:
             raise FactsFileError(FactError(f"the file is not valid JSON ({error.msg}, column {error.colno})",
                                            file, error.lineno)) from None
-        yield from _document_subjects(data, file, None)
+        yield from _document_subjects(data, file, None, surrogates=SURROGATE_ESCAPE.search(text) is not None)
         return
     try:
         document = read_yaml(text)

@@ -7,6 +7,7 @@ run that never needs the models does not import them; :mod:`mincredit.facts.load
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -99,10 +100,62 @@ def parse_jsonl_line(line: str | bytes, file: str | None, number: int, index: in
                 f"this line is not valid UTF-8 (byte 0x{line[error.start]:02x} at column {error.start + 1})",
                 file, number, index),))
     try:
-        return _DECODER.decode(line), None
+        raw = _DECODER.decode(line)
     except json.JSONDecodeError as error:
         return None, SubjectEntry(index, file, number, None, (FactError(
             f"this line is not valid JSON ({error.msg} at column {error.colno})", file, number, index),))
+    if SURROGATE_ESCAPE.search(line):
+        problem = lone_surrogate_error(raw, file, number, index)
+        if problem is not None:
+            return None, SubjectEntry(index, file, number, None, (problem,))
+    return raw, None
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""A JSON escape of a UTF-16 surrogate: the only way a text read from JSON can hold one (UTF-8 cannot)."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate_error(raw: Any, file: str | None, line: int | None, index: int) -> FactError | None:
+    """The error for the first text of a subject that holds half of a UTF-16 surrogate pair (``"\\ud800"``
+    without its other half), or None.  Such a text is not Unicode: no result holding it could be written."""
+    found = _find_lone_surrogate(raw, ())
+    if found is None:
+        return None
+    path, text = found
+    uscc = raw.get("uscc") if isinstance(raw, dict) and isinstance(raw.get("uscc"), str) else None
+    name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+    record_id = None
+    if len(path) >= 2 and path[0] == "records" and isinstance(path[1], int):
+        record = raw["records"][path[1]]
+        rid = record.get("id") if isinstance(record, dict) else None
+        record_id = rid if isinstance(rid, str) and not _LONE_SURROGATE.search(rid) else f"#{path[1] + 1}"
+        path = path[2:]
+    half = next(char for char in text if "\ud800" <= char <= "\udfff")
+    return FactError(
+        f"the text holds the escape \\u{ord(half):04x}, half of a UTF-16 surrogate pair without its other half, "
+        "which is not a character; write the character itself", file, line, index,
+        uscc if uscc is None or not _LONE_SURROGATE.search(uscc) else None,
+        name if name is None or not _LONE_SURROGATE.search(name) else None,
+        record_id, ".".join(str(part) for part in path) or None)
+
+
+def _find_lone_surrogate(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
+    if isinstance(value, str):
+        return (path, value) if _LONE_SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                return (*path, key), key
+            found = _find_lone_surrogate(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found = _find_lone_surrogate(item, (*path, position))
+            if found is not None:
+                return found
+    return None
 
 
 def iter_jsonl_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
