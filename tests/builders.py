@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from mincredit.facts.models import Subject
@@ -19,6 +21,16 @@ AGENCY_USCC = "12150000MB1A2C3D4A"
 @cache
 def shipped(name: str) -> CompiledRulebook:
     return load_rulebook(name)
+
+
+def generated_population(count: int, seed: int) -> list[dict[str, Any]]:
+    """Subjects of the benchmark's deterministic population (benchmarks/generate.py), as plain data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    return list(generate.population(count, seed=seed))
 
 
 def violation(record_id: str, indicator: str, tier: int, determined_on: str | dt.date) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import MINER_USCC, OTHER_MINER_USCC, shipped
+from builders import MINER_USCC, OTHER_MINER_USCC, generated_population, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -214,12 +214,7 @@ def test_public_scores_stay_exact() -> None:
 # --- files and the command line --------------------------------------------------------------------
 
 def population(count: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    return list(generate.population(count, seed=7))
+    return generated_population(count, seed=7)
 
 
 def write_jsonl(path: Path, subjects: list[Any], extra_lines: tuple[str, ...] = ()) -> Path:

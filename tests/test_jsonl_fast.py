@@ -15,7 +15,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from builders import shipped
+from builders import generated_population, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -484,12 +484,7 @@ def test_a_missing_public_score_counted_as_zero() -> None:
 # --- whole files ----------------------------------------------------------------------------------------
 
 def population(count: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    return list(generate.population(count, seed=11))
+    return generated_population(count, seed=11)
 
 
 # Every hand case, the lone surrogate too (an error of its subject on both paths).

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import MINER_USCC, shipped
+from builders import MINER_USCC, generated_population, shipped
 from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
 
 from mincredit.batch import ScorePlan
@@ -31,12 +31,7 @@ def run(*args: str, cache: Path | str, cwd: Path | None = None) -> subprocess.Co
 
 
 def population_file(path: Path, count: int = 60) -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    subjects = list(generate.population(count, seed=11))
+    subjects = generated_population(count, seed=11)
     # one subject the engine must evaluate (a record with a penalty), so the full rulebook is loaded on a hit
     subjects.append({"uscc": MINER_USCC, "name": "某某矿业有限公司", "kind": "miner", "public_score": 850,
                      "records": [{"id": "v-1", "type": "violation", "indicator": "M12", "tier": 1,

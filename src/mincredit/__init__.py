@@ -18,8 +18,9 @@ the modules a task needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mincredit.lazy import lazy_names
 
 if TYPE_CHECKING:
     from mincredit.batch import Score, SubjectErrors, evaluate_stream
@@ -75,15 +76,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported from its module on first use (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mincredit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names("mincredit", _HOME, globals())

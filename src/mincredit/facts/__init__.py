@@ -6,8 +6,9 @@ package (``mincredit.facts.reading``, ``mincredit.facts.uscc``) does not build t
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mincredit.lazy import lazy_names
 
 if TYPE_CHECKING:
     from mincredit.facts.loading import read_facts_file
@@ -39,15 +40,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported from its module on first use (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mincredit.facts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names("mincredit.facts", _HOME, globals())

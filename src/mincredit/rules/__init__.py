@@ -6,8 +6,9 @@ package (``mincredit.rules.cache``) does not import pydantic and the rulebook mo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mincredit.lazy import lazy_names
 
 if TYPE_CHECKING:
     from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid, compile_rulebook
@@ -40,15 +41,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported from its module on first use (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mincredit.rules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names("mincredit.rules", _HOME, globals())
