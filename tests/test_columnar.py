@@ -300,3 +300,183 @@ def explained_lines_of(tmp_path: Path, subjects: list[dict[str, Any]]) -> list[d
     explained = tmp_path / "explained.jsonl"
     run_batch(BatchRequest(write_jsonl(tmp_path / "facts.jsonl", subjects), RULEBOOK, AS_OF, explained))
     return explained_lines(explained)
+
+
+# --- the columns as the vectorised path reads them: dictionaries, plain text, nulls, row groups -------------
+
+def outcomes(path: Path, tmp_path: Path, out: str = "out.parquet"
+             ) -> tuple[list[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """The results (keyed) and the errors (subject, record, field and message: not where they are) of a run."""
+    errors: list[Any] = []
+    output = tmp_path / out
+    run_batch(BatchRequest(path, RULEBOOK, AS_OF, output, explain=False), on_error=errors.append)
+    return keyed(results_of(output)), {(e.uscc, e.record_id, e.field, e.message) for e in errors}
+
+
+def table_outcomes(table: Any) -> tuple[list[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    result = evaluate_table(table, RULEBOOK, AS_OF)
+    return keyed(result.results.to_pylist()), {(e.uscc, e.record_id, e.field, e.message) for e in result.errors}
+
+
+def json_lines_outcomes(tmp_path: Path, subjects: list[dict[str, Any]]) -> tuple[list[tuple[Any, ...]], set[Any]]:
+    return outcomes(write_jsonl(tmp_path / "facts.jsonl", subjects), tmp_path, "reference.parquet")
+
+
+def dictionary_table(table: Any) -> Any:
+    """The table with every text column dictionary-encoded."""
+    return pa.table({name: column.dictionary_encode() if pa.types.is_string(column.type) else column
+                     for name, column in zip(table.column_names, table.columns, strict=True)})
+
+
+@pytest.mark.parametrize("group", [1, 3, 7, 64])
+def test_subjects_across_row_groups_with_dictionary_and_plain_columns(tmp_path: Path, group: int) -> None:
+    subjects = population(80, seed=3)
+    expected = json_lines_outcomes(tmp_path, subjects)
+    table = arrow_table(rows_of(subjects))
+    for dictionary in (True, False):                    # Parquet's dictionary pages, or plain ones
+        pq.write_table(table, tmp_path / "facts.parquet", row_group_size=group, use_dictionary=dictionary)
+        assert outcomes(tmp_path / "facts.parquet", tmp_path) == expected, dictionary
+    assert table_outcomes(dictionary_table(table)) == expected
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=group))      # a column in many chunks
+    assert table_outcomes(chunked) == expected
+
+
+def test_a_dictionary_holding_a_text_twice_or_a_null(tmp_path: Path) -> None:
+    import pyarrow.compute as pc
+
+    subjects = population(12, seed=4)
+    expected = json_lines_outcomes(tmp_path, subjects)
+    table = arrow_table(rows_of(subjects))
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(column.type):
+            columns[name] = column
+            continue
+        # every text twice in the dictionary (and a null after them); rows alternate between the two indices
+        values = pa.chunked_array([pa.array(column.to_pylist(), pa.string())]).combine_chunks()
+        distinct = pc.unique(values).drop_null()
+        doubled = pa.concat_arrays([distinct, distinct, pa.nulls(1, pa.string())])
+        positions = pc.index_in(values, value_set=distinct).to_numpy(zero_copy_only=False)
+        indices = [None if position != position else int(position) + len(distinct) * (row % 2)
+                   for row, position in enumerate(positions)]
+        columns[name] = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), doubled)
+    assert table_outcomes(pa.table(columns)) == expected
+
+
+def test_an_honour_with_a_tier_is_an_error_as_in_json_lines(tmp_path: Path) -> None:
+    honour = {"id": "h-1", "type": "honour", "honour": "绿色矿山", "level": "ministry", "awarded_on": "2023-01-01",
+              "tier": -3}
+    subjects = [{"uscc": uscc_of(11), "name": "荣誉公司", "kind": "miner", "status": "active",
+                 "public_score": Decimal("812.35"), "records": [honour]}, *population(3, seed=5)]
+    expected = json_lines_outcomes(tmp_path, subjects)
+    assert [error for error in expected[1] if error[0] == uscc_of(11)] == [
+        (uscc_of(11), "h-1", "tier", "is not a known field (check its spelling; unknown fields are not ignored)")]
+    pq.write_table(arrow_table(rows_of(subjects)), tmp_path / "facts.parquet")
+    assert outcomes(tmp_path / "facts.parquet", tmp_path) == expected
+    assert table_outcomes(arrow_table(rows_of(subjects))) == expected
+
+
+def test_a_violation_valid_until_the_first_day_of_1970_is_an_error_as_in_json_lines(tmp_path: Path) -> None:
+    violation = {"id": "v-1", "type": "violation", "indicator": "M01", "tier": 1, "determined_on": "2023-01-01",
+                 "valid_until": "1970-01-01"}
+    subjects = [{"uscc": uscc_of(12), "name": "日期公司", "kind": "miner", "status": "active",
+                 "public_score": Decimal("812.35"), "records": [violation]}, *population(3, seed=6)]
+    expected = json_lines_outcomes(tmp_path, subjects)
+    assert any(error[0] == uscc_of(12) for error in expected[1])
+    pacsv.write_csv(text_table(rows_of(subjects)), tmp_path / "facts.csv")
+    assert outcomes(tmp_path / "facts.csv", tmp_path) == expected
+
+
+@pytest.mark.parametrize("count", [20, 40, 70])
+def test_many_record_ids_and_honour_titles(tmp_path: Path, count: int) -> None:
+    """Record ids and (title, level) pairs beyond 32 and 64 in a chunk: the checks take their wider ways."""
+    levels = sorted(RULEBOOK.honour_levels)
+    subjects = []
+    for number in range(6):
+        records: list[dict[str, Any]] = [
+            {"id": f"h-{number}-{index}", "type": "honour", "honour": f"称号{(index + number) % count}",
+             "level": levels[index % len(levels)], "awarded_on": f"202{index % 4}-0{1 + index % 9}-01"}
+            for index in range(count)]
+        if number == 2:
+            records[-1]["id"] = records[0]["id"]            # an id twice
+        subjects.append({"uscc": uscc_of(100 + number), "name": f"多记录公司{number}", "kind": "miner",
+                         "status": "active", "public_score": Decimal("500.05"), "records": records})
+    expected = json_lines_outcomes(tmp_path, subjects)
+    pq.write_table(arrow_table(rows_of(subjects)), tmp_path / "facts.parquet")
+    assert outcomes(tmp_path / "facts.parquet", tmp_path) == expected
+    assert any("used twice" in error[3] for error in expected[1])
+
+
+def test_names_with_surrounding_spaces_among_many_subjects(tmp_path: Path) -> None:
+    """Every kind of space before or after a name, among more names than a dictionary's few (each byte that may
+    end a space, after a character that does not)."""
+    spaces = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", " ", "\x85", "\xa0", "\u1680", "\u2000", "\u200a",
+              "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+    names = [f"公司{number}" for number in range(300)]
+    for number, space in enumerate(spaces):
+        names[number] = space + names[number]
+        names[100 + number] = names[100 + number] + space
+    names[200:210] = ["公司〇", "公司\u3007", "公司\u2080", "公司\u0100", "公司\u00c2", "\u00c2公司", "\u1680x",
+                      "x\u200b", "\u200b", "\u3001公司"]      # U+200B is no space for str.isspace()
+    subjects = [{"uscc": uscc_of(1000 + number), "name": name, "kind": "miner", "status": "active",
+                 "public_score": Decimal("600.00"), "records": []} for number, name in enumerate(names)]
+    expected = json_lines_outcomes(tmp_path, subjects)
+    pq.write_table(arrow_table(rows_of(subjects)), tmp_path / "facts.parquet")
+    assert outcomes(tmp_path / "facts.parquet", tmp_path) == expected
+    named = [(row["uscc"], row["name"]) for row in results_of(tmp_path / "out.parquet")]
+    assert named == [(row["uscc"], row["name"]) for row in results_of(tmp_path / "reference.parquet")]
+    assert len(named) == 300 and named[0][1] == "\t公司0" and named[205][1] == "\u00c2公司"    # kept as they are
+
+
+def test_texts_with_surrounding_spaces_are_told_from_their_bytes() -> None:
+    """The byte test that picks texts which may start or end with a space misses none of them (and the regular
+    expression then decides), whatever the number of texts, their nulls or their slice."""
+    from mincredit.columnar import _empty_or_edge_space
+
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    assert len(spaces) == 29
+    others = ["公司", "〇", "\u3007", "\u2080", "\u200b", "\u0100", "\u00c2", "x", "\u3001", "\u1681", "\u205e", "é"]
+    texts: list[str | None] = ["", None]
+    for space in spaces:
+        texts += [space, space + "公司", "公司" + space, "a" + space, space + "a", space + space]
+    for first in others:
+        for last in others:
+            texts += [first + last, first + "中间" + last, first]
+    array = pa.array(texts, pa.string())
+    expected = [text is not None and (text == "" or text[0].isspace() or text[-1].isspace()) for text in texts]
+    assert len(texts) > 256 and _empty_or_edge_space(array).tolist() == expected
+    assert _empty_or_edge_space(array.slice(3)).tolist() == expected[3:]
+    assert _empty_or_edge_space(array.slice(0, 100)).tolist() == expected[:100]       # few: the expression alone
+
+
+def test_units_evaluated_before_the_split_check_ends_wait_for_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check that each subject's rows are together reads the file in its own thread; a unit evaluated before it
+    ends is handed on only after, and evaluated again when one of its subjects turns out split."""
+    import time
+
+    from mincredit import columnar
+
+    subjects = population(30, seed=8)
+    rows = rows_of(subjects)
+    first = [row for row in rows if row["uscc"] == subjects[0]["uscc"]]
+    shuffled = first[:1] + [row for row in rows if row["uscc"] != subjects[0]["uscc"]] + first[1:] + first[:1]
+    pq.write_table(arrow_table(shuffled), tmp_path / "facts.parquet", row_group_size=16)
+    expected = run(tmp_path / "facts.parquet", tmp_path)
+    assert len(expected[1]) == 2 and all("rows are not together" in e for e in expected[1])
+    found = columnar.find_split_subjects
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return found(*args, **kwargs)
+
+    monkeypatch.setattr(columnar, "find_split_subjects", slow)
+    assert run(tmp_path / "facts.parquet", tmp_path) == expected
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.2)
+        raise FactsFileError(columnar.FactError("cannot read the parquet file: broken", str(tmp_path)))
+
+    monkeypatch.setattr(columnar, "find_split_subjects", failing)
+    with pytest.raises(FactsFileError, match="broken"):
+        run(tmp_path / "facts.parquet", tmp_path)

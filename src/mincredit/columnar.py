@@ -224,6 +224,15 @@ def dictionary_of(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray | No
     return None
 
 
+def _texts_at(column: pa.Array, rows: npt.NDArray[np.int64]) -> pa.Array:
+    """A text column's values at the rows, as plain strings (a dictionary column: its indices picked with NumPy,
+    then its texts, once)."""
+    if not pa.types.is_dictionary(column.type):
+        return _plain(column.take(pa.array(rows)))
+    missing = ~_valid(column.indices)[rows] if column.null_count else None
+    return _plain(column.dictionary.take(pa.array(_raw(column.indices)[rows], mask=missing)))
+
+
 def _plain(column: pa.Array) -> pa.Array:
     """A text column as plain strings (a dictionary column decoded, row by row)."""
     if pa.types.is_dictionary(column.type):
@@ -255,23 +264,22 @@ def _changes(column: pa.Array) -> npt.NDArray[np.bool_]:
     """For each row but the first: whether its value differs from the row before's (two missing values do not).
 
     Exact: a dictionary column's indices are compared, and where they differ the texts themselves (a
-    dictionary may hold a value twice).
+    dictionary may hold a value twice); only those rows are decoded.
     """
     count = len(column)
     if count < 2:
         return np.zeros(max(count - 1, 0), dtype=bool)
     if pa.types.is_dictionary(column.type):
-        indices = _np_int(column.indices, -1)
-        values = column.dictionary
-        if _distinct(values):
-            return np.asarray(indices[1:] != indices[:-1])   # distinct values: another index is another value
-        candidates = np.flatnonzero(indices[1:] != indices[:-1])
-        differs = np.zeros(count - 1, dtype=bool)
+        positions = _raw(column.indices)
+        differs: npt.NDArray[np.bool_] = positions[1:] != positions[:-1]
+        if column.null_count:
+            present = _valid(column.indices)
+            differs = (differs & present[1:] & present[:-1]) | (present[1:] != present[:-1])
+        candidates = np.flatnonzero(differs)
         if len(candidates):
-            before = values.take(pa.array(indices[candidates], mask=indices[candidates] < 0))
-            after = values.take(pa.array(indices[candidates + 1], mask=indices[candidates + 1] < 0))
-            same = pc.fill_null(pc.equal(before, after), False)
-            differs[candidates] = ~_np_bool(same)
+            before = _plain(column.take(pa.array(candidates)))
+            after = _plain(column.take(pa.array(candidates + 1)))
+            differs[candidates] = ~_np_bool(pc.fill_null(pc.equal(before, after), False))
         return differs
     before, after = column.slice(0, count - 1), column.slice(1)
     differs = _np_bool(pc.not_equal(before, after))
@@ -280,35 +288,45 @@ def _changes(column: pa.Array) -> npt.NDArray[np.bool_]:
     return differs
 
 
-_DISTINCT: dict[tuple[int, int, int], tuple[pa.Array, bool]] = {}
-
-
-def _distinct(values: pa.Array) -> bool:
-    """Whether a dictionary holds each value once (no null); remembered per dictionary buffer, as the slices of
-    one Parquet row group share theirs (the dictionary is kept while remembered, so its address is not reused)."""
-    buffers = values.buffers()
-    key = (buffers[1].address if buffers[1] is not None else 0, values.offset, len(values))
-    known = _DISTINCT.get(key)
-    if known is None:
-        known = (values, values.null_count == 0 and pc.count_distinct(values).as_py() == len(values))
-        if len(_DISTINCT) >= 8:
-            _DISTINCT.clear()
-        _DISTINCT[key] = known
-    return known[1]
-
-
 _NO_KEY = object()
 
 
 def _run_starts(column: pa.Array, previous: object = _NO_KEY) -> npt.NDArray[np.int64]:
     """Positions where a new subject starts: its uscc differs from the row before's (across batches too)."""
+    return _run_heads(column, previous, texts=False)[0]
+
+
+def _run_heads(column: pa.Array, previous: object = _NO_KEY, *, texts: bool = True
+               ) -> tuple[npt.NDArray[np.int64], pa.Array | None]:
+    """Positions where a new subject starts (its uscc differs from the row before's, across batches too), and with
+    ``texts`` the uscc at each, as plain text."""
     count = len(column)
     if count == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    if pa.types.is_dictionary(column.type):
+        # Another index is, as a rule, another subject; but a dictionary may hold a text twice: two runs of indices
+        # one after the other with the same text are one subject (within a run every row has its head's text).
+        positions = _raw(column.indices)
+        moved = np.empty(count, dtype=bool)
+        moved[0] = True
+        np.not_equal(positions[1:], positions[:-1], out=moved[1:])
+        if column.null_count:
+            present = _valid(column.indices)
+            moved[1:] = (moved[1:] & present[1:] & present[:-1]) | (present[1:] != present[:-1])
+        starts = np.flatnonzero(moved).astype(np.int64)
+        heads = _texts_at(column, starts)
+        same = np.zeros(len(starts), dtype=bool)
+        if len(starts) > 1:
+            same[1:] = _np_bool(pc.fill_null(pc.equal(heads.slice(1), heads.slice(0, len(heads) - 1)), False))
+        same[0] = previous is not _NO_KEY and heads[0].as_py() == previous
+        if same.any():
+            return starts[~same], heads.filter(pa.array(~same))
+        return starts, heads
     differs = np.empty(count, dtype=bool)
     differs[1:] = _changes(column)
     differs[0] = previous is _NO_KEY or column[0].as_py() != previous
-    return np.flatnonzero(differs).astype(np.int64)
+    starts = np.flatnonzero(differs).astype(np.int64)
+    return starts, _plain(column.take(pa.array(starts))) if texts else None
 
 
 @dataclass(frozen=True)
@@ -332,13 +350,50 @@ def find_split_subjects(reader: _Reader, stop: threading.Event | None = None) ->
         if stop is not None and stop.is_set():
             break
         column = _uscc_text(batch.column(0))
-        starts = _run_starts(column, previous)
-        heads.append(_plain(column.take(pa.array(starts))))
+        starts, texts = _run_heads(column, previous)
+        assert texts is not None
+        heads.append(texts)
         rows.append(starts + offset + 1)
         if len(column):
             previous = column[len(column) - 1].as_py()
         offset += len(column)
     return _splits(heads, rows)
+
+
+class _SplitCheck(Mapping[str, Split]):
+    """The subjects whose rows are split, as a thread reading every uscc finds them: a mapping that waits for it
+    to finish when first used.  A unit evaluated before then is handed on only after (see ColumnarUnit.run)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._found: dict[str, Split] = {}
+        self._error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def finish(self, found: dict[str, Split] | None = None, error: BaseException | None = None) -> None:
+        self._found, self._error = found or {}, error
+        self._done.set()
+
+    def result(self) -> dict[str, Split]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+    def __getitem__(self, key: str) -> Split:
+        return self.result()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.result())
+
+    def __len__(self) -> int:
+        return len(self.result())
+
+    def __reduce__(self) -> tuple[Any, ...]:     # sent to a worker process: what the check found, once it has
+        return (dict, (self.result(),))
 
 
 def _splits(heads: list[pa.Array], rows: list[npt.NDArray[np.int64]]) -> dict[str, Split]:
@@ -427,7 +482,23 @@ class ColumnarUnit:
     starts: npt.NDArray[np.int64] | None = None   # where each subject's rows start, when already known
 
     def run(self, worker: Worker) -> UnitOutcome:
-        return evaluate_unit(self, worker)
+        splits = self.splits
+        if not isinstance(splits, _SplitCheck) or splits.done:
+            return evaluate_unit(self, worker)
+        # The check that each subject's rows are together is still reading the file: the unit is evaluated as if
+        # none of its subjects were split, and handed on once the check is done (evaluated again if one is).
+        outcome = evaluate_unit(dataclasses.replace(self, splits={}), worker)
+        if splits and _mentions(self, splits):
+            return evaluate_unit(self, worker)
+        return outcome
+
+
+def _mentions(unit: ColumnarUnit, subjects: Mapping[str, Any]) -> bool:
+    """Whether one of the unit's subjects (by uscc, a missing one as the empty text) is among ``subjects``."""
+    _, heads = _run_heads(_uscc_text(unit.table.column("uscc")))
+    assert heads is not None
+    chosen = pc.is_in(pc.fill_null(heads, ""), value_set=pa.array(list(subjects), pa.string()))
+    return bool(_np_bool(chosen).any())
 
 
 def _vectorisable(plan: ScorePlan, explain: bool) -> bool:
@@ -437,11 +508,12 @@ def _vectorisable(plan: ScorePlan, explain: bool) -> bool:
 class ColumnarInput:
     """A Parquet or CSV facts file read in a background thread, as units of whole subjects, in order.
 
-    The thread opens the file (and the subjects file), finds the subjects whose rows are split, and reads
-    ahead at most ``depth`` units while the caller evaluates: decoding Parquet or CSV runs in Arrow's own
-    threads, without the interpreter lock, so reading overlaps evaluation.  Errors are raised by
-    :meth:`units`, where reading would have raised them.  Memory: the units in flight, and the uscc of
-    every subject (the split check).
+    The thread opens the file (and the subjects file) and reads ahead at most ``depth`` units while the caller
+    evaluates; a second thread reads a Parquet file's uscc column alone and finds the subjects whose rows are
+    split (a unit is handed on only once it has: see :meth:`ColumnarUnit.run`; a CSV file is checked first).
+    Decoding Parquet or CSV runs in Arrow's own threads, without the interpreter lock, so reading overlaps
+    evaluation.  Errors are raised by :meth:`units` (or, for the split check, by the unit waiting for it), where
+    reading would have raised them.  Memory: the units in flight, and the uscc of every subject (the split check).
     """
 
     def __init__(self, path: Path, *, subjects: Path | None = None, depth: int = 2) -> None:
@@ -450,6 +522,7 @@ class ColumnarInput:
         self._stop = threading.Event()
         self._opened = threading.Event()
         self._total_rows: int | None = None
+        self._check: threading.Thread | None = None
         self._thread = threading.Thread(target=self._read, daemon=True, name="mincredit-read")
         self._thread.start()
 
@@ -474,7 +547,15 @@ class ColumnarInput:
             table = SubjectsTable(self.subjects) if self.subjects is not None else None
             self._total_rows = reader.total_rows
             self._opened.set()
-            splits = find_split_subjects(reader, self._stop)
+            splits = _SplitCheck()
+            if reader.kind == "csv":
+                # CSV is parsed whole for the check: a second parser alongside would hold its read-ahead too and,
+                # both busy parsing, gain little; the check comes first.
+                splits.finish(find_split_subjects(reader, self._stop))
+            else:
+                self._check = threading.Thread(target=self._find_splits, args=(splits,), daemon=True,
+                                               name="mincredit-split-check")
+                self._check.start()
             for unit in _units(reader, table, splits, True):
                 if not self._put(("unit", unit)):
                     return
@@ -482,6 +563,12 @@ class ColumnarInput:
         except BaseException as error:   # handed to the consumer, which raises it
             self._opened.set()
             self._put(("error", error))
+
+    def _find_splits(self, splits: _SplitCheck) -> None:
+        try:    # a reader of its own: the units' reader is in use in the other thread
+            splits.finish(find_split_subjects(_Reader(self.path, records_file=self.subjects is not None), self._stop))
+        except BaseException as error:   # raised by the units waiting for the check
+            splits.finish(error=error)
 
     def units(self) -> Iterator[ColumnarUnit]:
         try:
@@ -501,9 +588,11 @@ class ColumnarInput:
         self._stop.set()
         if self._thread is not threading.current_thread():
             self._thread.join()
+            if self._check is not None:
+                self._check.join()
 
 
-def _units(reader: _Reader, subjects: SubjectsTable | None, splits: dict[str, Split],
+def _units(reader: _Reader, subjects: SubjectsTable | None, splits: Mapping[str, Split],
            vectorised: bool) -> Iterator[ColumnarUnit]:
     carry: pa.Table | None = None
     carry_row = 1
@@ -585,8 +674,10 @@ def evaluate_unit(unit: ColumnarUnit, worker: Worker) -> UnitOutcome:
     plan, explain = worker.plan, worker.explain
     flagged = np.ones(len(starts), dtype=bool)
     vector: pa.Table | None = None
+    vector_grades: dict[str, int] = {}
+    vector_dissolved = 0
     if unit.vectorised and _vectorisable(plan, explain):
-        vector, flagged = _vectorised(unit, plan, starts, has_record)
+        vector, flagged, vector_grades, vector_dissolved = _vectorised(unit, plan, starts, has_record)
     slow_runs = np.flatnonzero(flagged)
     outcomes: list[tuple[int, Outcome]] = []
     if len(slow_runs):
@@ -618,8 +709,8 @@ def evaluate_unit(unit: ColumnarUnit, worker: Worker) -> UnitOutcome:
         results = [result for _, result in python_results]
         done.payload = encoder.encode(results) if results else None
         return done
-    done.grades.update(_value_counts(vector.column("grade")))
-    done.not_evaluated += vector.num_rows - int(pc.sum(vector.column("evaluated")).as_py() or 0)
+    done.grades.update(vector_grades)
+    done.not_evaluated += vector_dissolved
     if python_results:
         extra = _results_table(encoder, [result for _, result in python_results])
         extra = extra.append_column("run", pa.array([run for run, _ in python_results], pa.int64()))
@@ -631,11 +722,6 @@ def evaluate_unit(unit: ColumnarUnit, worker: Worker) -> UnitOutcome:
     return done
 
 
-def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    counts = pc.value_counts(column.drop_null())
-    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
-
-
 def _results_table(encoder: Encoder, results: list[SubjectResult | Score]) -> pa.Table:
     columns = results_columns(results, False, encoder.texts)
     types = {field.name: field.type for field in result_schema(False)}
@@ -643,14 +729,25 @@ def _results_table(encoder: Encoder, results: list[SubjectResult | Score]) -> pa
 
 
 def _has_record(table: pa.Table) -> npt.NDArray[np.bool_]:
-    present = np.zeros(table.num_rows, dtype=bool)
-    for name in RECORD_COLUMNS:
-        if name in table.column_names:
-            column = table.column(name)
-            if column.null_count == 0:
-                present[:] = True
-                break
-            present |= _np_bool(pc.is_valid(column))
+    """Whether each row has a value in some record column."""
+    count = table.num_rows
+    columns = [_whole(table.column(name)) for name in RECORD_COLUMNS if name in table.column_names]
+    if any(column.null_count == 0 for column in columns):
+        return np.ones(count, dtype=bool)
+    # Where the columns' validity bitmaps line up (as a rule), they are OR-ed as they are, then unpacked once.
+    bitmaps = [column.buffers()[0] for column in columns if column.null_count < count]
+    offsets = {column.offset for column in columns if column.null_count < count}
+    if len(offsets) == 1 and all(bitmap is not None for bitmap in bitmaps) and not any(
+            pa.types.is_dictionary(column.type) and column.dictionary.null_count for column in columns):
+        offset = offsets.pop()
+        size = (offset + count + 7) // 8
+        union = np.zeros(size, dtype=np.uint8)
+        for bitmap in bitmaps:
+            union |= np.frombuffer(bitmap, dtype=np.uint8, count=size)
+        return np.unpackbits(union, count=offset + count, bitorder="little")[offset:].view(np.bool_)
+    present = np.zeros(count, dtype=bool)
+    for column in columns:
+        present |= _valid(column)
     return present
 
 
@@ -732,6 +829,21 @@ def _np_bool(array: Any) -> npt.NDArray[np.bool_]:
     return array.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
 
+def _raw(array: pa.Array) -> npt.NDArray[Any]:
+    """An integer (or date32) array's values as its buffer holds them, as signed 32- or 64-bit integers, without
+    a copy where it can: what stands in a row without a value means nothing (every use is masked by where the
+    rows have one)."""
+    kind = array.type
+    count, offset = len(array), array.offset
+    data = array.buffers()[1] if count else None
+    if data is None:
+        return np.zeros(count, dtype=np.int64)
+    signed = pa.types.is_date32(kind) or pa.types.is_date64(kind) or pa.types.is_signed_integer(kind)
+    dtype = np.dtype(f"{'int' if signed else 'uint'}{kind.bit_width}")
+    values = np.frombuffer(data, dtype=dtype, count=offset + count)[offset:]
+    return values if dtype in (np.dtype(np.int32), np.dtype(np.int64)) else values.astype(np.int64)
+
+
 def _np_int(array: Any, missing: int) -> npt.NDArray[np.int64]:
     """An integer (or date32) array as int64, ``missing`` where it has no value."""
     kind = array.type
@@ -760,10 +872,68 @@ def _iso_date(text: str) -> dt.date | None:
     return None
 
 
-def _valid(column: pa.Array) -> npt.NDArray[np.bool_]:
-    if column.null_count == 0:
-        return np.ones(len(column), dtype=bool)
-    return _np_bool(pc.is_valid(column))
+def _valid(column: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    """Where a column has a value: its validity bitmap, unpacked (a dictionary column with nulls among its values
+    and some missing: as Arrow's ``is_valid`` says, an index to a null is no value)."""
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks != 1:
+            return (np.concatenate([_valid(chunk) for chunk in column.chunks]) if column.num_chunks
+                    else np.zeros(0, dtype=bool))
+        column = column.chunk(0)
+    count, nulls = len(column), column.null_count
+    if nulls == 0:
+        return np.ones(count, dtype=bool)
+    if nulls == count:
+        return np.zeros(count, dtype=bool)
+    bitmap = column.buffers()[0]
+    if bitmap is None or (pa.types.is_dictionary(column.type) and column.dictionary.null_count):
+        return _np_bool(pc.is_valid(column))
+    offset = column.offset
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8, count=(offset + count + 7) // 8), count=offset + count,
+                         bitorder="little")
+    return bits[offset:].view(np.bool_)
+
+
+def _bytes_set(*ranges: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    chosen = np.zeros(256, dtype=bool)
+    for low, high in ranges:
+        chosen[low:high + 1] = True
+    return chosen
+
+
+# Bytes that may begin or end one of the spaces of _SPACE in UTF-8: a text whose first byte, and whose last byte
+# (with the one before it), are none of them neither starts nor ends with a space, and the regular expression need
+# not look at it.  The last byte of a two- or three-byte space (U+0085 … U+3000) follows one of _SPACE_BEFORE_LAST.
+_ASCII_SPACE = _bytes_set((0x09, 0x0D), (0x1C, 0x20))
+_SPACE_LEAD = _ASCII_SPACE | _bytes_set((0xC2, 0xC2), (0xE1, 0xE3))
+_SPACE_LAST = _bytes_set((0x80, 0x8A), (0x85, 0x85), (0x9F, 0xA0), (0xA8, 0xA9), (0xAF, 0xAF))
+_SPACE_BEFORE_LAST = _bytes_set((0x80, 0x81), (0x9A, 0x9A), (0xC2, 0xC2))
+
+
+def _empty_or_edge_space(texts: pa.Array) -> npt.NDArray[np.bool_]:
+    """Which texts are empty or start or end with a space (a character str.isspace() accepts); a missing text is
+    neither.  The first and last bytes pick the few texts that may; the regular expression decides for those."""
+    if not pa.types.is_string(texts.type):
+        texts = pc.cast(texts, pa.string())
+    count = len(texts)
+    if count <= 256:           # a dictionary's few values, as a rule: the expression on each is cheaper
+        return _np_bool(pc.or_(pc.equal(pc.binary_length(texts), 0), pc.match_substring_regex(texts, _EDGE_SPACE)))
+    valid = _valid(texts)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=texts.offset + count + 1)[texts.offset:]
+    ends = offsets[1:]
+    empty = ends <= offsets[:-1]
+    data_buffer = texts.buffers()[2]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    if len(data) == 0:
+        return valid & empty
+    last = data.take(ends - 1, mode="clip")
+    maybe = valid & ~empty & (_SPACE_LEAD[data.take(offsets[:-1], mode="clip")] | _ASCII_SPACE[last]
+                              | (_SPACE_LAST[last] & _SPACE_BEFORE_LAST[data.take(ends - 2, mode="clip")]))
+    found = valid & empty
+    rows = np.flatnonzero(maybe)
+    if len(rows):
+        found[rows] = _np_bool(pc.match_substring_regex(texts.take(pa.array(rows)), _EDGE_SPACE))
+    return found
 
 
 def _is_text_column(column: pa.Array) -> bool:
@@ -771,20 +941,61 @@ def _is_text_column(column: pa.Array) -> bool:
     return _is_text(kind) or (pa.types.is_dictionary(kind) and _is_text(kind.value_type))
 
 
+def _fixed_changes(column: pa.Array) -> npt.NDArray[np.bool_]:
+    """For each row but the first: whether its value differs from the row before's (meaning nothing where either
+    has none).  An integer, date or decimal column's values are compared as the bytes its buffer holds."""
+    kind = column.type
+    count, offset = len(column), column.offset
+    data = column.buffers()[1] if count > 1 and len(column.buffers()) == 2 else None
+    if data is None or not (pa.types.is_integer(kind) or pa.types.is_date(kind) or pa.types.is_decimal(kind)) \
+            or (kind.bit_width % 64 and kind.bit_width not in (8, 16, 32)):
+        return _changes(column)
+    if kind.bit_width <= 64:
+        values = np.frombuffer(data, dtype=f"u{kind.bit_width // 8}", count=offset + count)[offset:]
+        changed: npt.NDArray[np.bool_] = values[1:] != values[:-1]
+        return changed
+    words = kind.bit_width // 64          # a decimal128 or decimal256: its 64-bit words, each compared
+    values = np.frombuffer(data, dtype=np.uint64, count=(offset + count) * words)[offset * words:].reshape(count, words)
+    differs: npt.NDArray[np.bool_] = values[1:, 0] != values[:-1, 0]
+    for word in range(1, words):
+        differs |= values[1:, word] != values[:-1, word]
+    return differs
+
+
 @dataclass(frozen=True)
 class _Coded:
-    """A text column as a code per row (-1: no value) into its distinct values (each checked once)."""
+    """A text column as each row's position among its distinct values (each checked once), and where it has one.
 
-    codes: npt.NDArray[np.int64]
+    ``positions`` means nothing in a row without a value: every use is masked by ``present``.
+    """
+
+    positions: npt.NDArray[Any]
+    present: npt.NDArray[np.bool_]
     values: pa.Array
 
-    def per_row(self, table: npt.NDArray[np.int64], missing: int) -> npt.NDArray[np.int64]:
-        """A number per distinct value, spread to the rows (``missing`` where the row has no value)."""
-        return np.append(table, missing)[self.codes]   # code -1 picks the appended ``missing``
+    def per_row(self, table: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A number per distinct value, spread to the rows (meaning nothing where a row has no value)."""
+        if len(table) == 0:
+            return np.zeros(len(self.positions), dtype=table.dtype)
+        return table.take(self.positions, mode="clip")
 
-    def index_in(self, wanted: list[str]) -> npt.NDArray[np.int64]:
-        """Each row's position in ``wanted`` (-1: not there, or no value)."""
-        return self.per_row(_np_int(pc.index_in(self.values, value_set=pa.array(wanted, pa.string())), -1), -1)
+    def rows_of(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """The rows whose value is one of the chosen distinct values."""
+        picked = np.flatnonzero(chosen)
+        if len(picked) == 0:
+            return np.zeros(len(self.positions), dtype=bool)
+        rows: npt.NDArray[np.bool_]
+        if len(picked) <= 2:       # one or two values: compared, cheaper than looked up
+            rows = self.positions == picked[0]
+            if len(picked) == 2:
+                rows |= self.positions == picked[1]
+        else:
+            rows = chosen.take(self.positions, mode="clip")
+        return rows & self.present
+
+    def value_positions(self, wanted: list[str]) -> npt.NDArray[np.int64]:
+        """Each distinct value's position in ``wanted`` (-1: not there)."""
+        return _np_int(pc.index_in(self.values, value_set=pa.array(wanted, pa.string())), -1)
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -809,6 +1020,9 @@ class _Checks:
         self.table = table
         self.count = table.num_rows
         self.flag = np.zeros(self.count, dtype=bool)
+        self._columns: dict[str, pa.Array | None] = {}
+        self._names = frozenset(table.column_names)
+        self._nothing: _Coded | None = None
         # Text columns not dictionary-encoded yet (a table in memory) are encoded side by side: Arrow's kernels
         # run without the interpreter lock, so on several cores they overlap.
         self._encoded: dict[str, Future[pa.DictionaryArray | None]] = {}
@@ -818,71 +1032,80 @@ class _Checks:
             self._encoded = {name: pool.submit(dictionary_of, self.table.column(name)) for name in plain}
 
     def column(self, name: str) -> pa.Array | None:
-        if name not in self.table.column_names:
-            return None
-        column = _whole(self.table.column(name))
-        return None if pa.types.is_null(column.type) else column
+        if name not in self._columns:
+            column = _whole(self.table.column(name)) if name in self._names else None
+            self._columns[name] = None if column is None or pa.types.is_null(column.type) else column
+        return self._columns[name]
+
+    def _none(self) -> _Coded:
+        """No text in any row (shared: never changed in place)."""
+        if self._nothing is None:
+            self._nothing = _Coded(np.zeros(self.count, dtype=np.int32), np.zeros(self.count, dtype=bool),
+                                   pa.array([], pa.string()))
+        return self._nothing
+
+    def _coded(self, encoded: pa.DictionaryArray) -> _Coded:
+        return _Coded(_raw(encoded.indices), _valid(encoded.indices), encoded.dictionary)
 
     def _flag_codes(self, coded: _Coded, bad_values: npt.NDArray[np.bool_]) -> None:
         if bad_values.any():
-            self.flag |= coded.per_row(bad_values.astype(np.int64), 0).astype(bool)
+            self.flag |= coded.rows_of(bad_values)
 
     def text(self, name: str) -> _Coded:
         """A text column, coded; an empty text, one with surrounding spaces or a non-text column flags its rows."""
         column = self.column(name)
         if column is None:
-            return _Coded(np.full(self.count, -1, dtype=np.int64), pa.array([], pa.string()))
+            return self._none()
         encoded = self._encoded[name].result() if name in self._encoded else dictionary_of(column)
         if encoded is None:
             self.flag |= _valid(column)
-            return _Coded(np.full(self.count, -1, dtype=np.int64), pa.array([], pa.string()))
-        coded = _Coded(_np_int(encoded.indices, -1), encoded.dictionary)
-        values = coded.values
-        self._flag_codes(coded, _np_bool(pc.or_(pc.equal(pc.binary_length(values), 0),
-                                                pc.match_substring_regex(values, _EDGE_SPACE))))
+            return self._none()
+        coded = self._coded(encoded)
+        self._flag_codes(coded, _empty_or_edge_space(coded.values))
         return coded
 
-    def date(self, name: str, missing: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        """A date column as days since 1970-01-01 (``missing`` where there is none), and where there is one."""
+    def date(self, name: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+        """A date column as days since 1970-01-01 (meaning nothing where there is none), and where there is one."""
         column = self.column(name)
         if column is None:
-            return np.full(self.count, missing, dtype=np.int64), np.zeros(self.count, dtype=bool)
+            return np.zeros(self.count, dtype=np.int32), np.zeros(self.count, dtype=bool)
         kind = column.type
         if pa.types.is_date32(kind) or pa.types.is_date64(kind):
-            days = pc.cast(column, pa.int32()) if pa.types.is_date32(kind) else pc.cast(pc.cast(column, pa.date32()),
-                                                                                       pa.int32())
-            values = _np_int(days, missing)
-            present = _valid(column)
-            self.flag |= present & ((values < _FIRST_DAY) | (values > _LAST_DAY))   # beyond Python's dates
+            days = column if pa.types.is_date32(kind) else pc.cast(column, pa.date32())
+            values, present = _raw(days), _valid(days)
+            if len(values) and (values.min() < _FIRST_DAY or values.max() > _LAST_DAY):   # beyond Python's dates
+                self.flag |= present & ((values < _FIRST_DAY) | (values > _LAST_DAY))
             return values, present
         encoded = dictionary_of(column)
         if encoded is None:    # a timestamp or a number: left to the model, which says what it makes of it
             self.flag |= _valid(column)
-            return np.full(self.count, missing, dtype=np.int64), np.zeros(self.count, dtype=bool)
-        coded = _Coded(_np_int(encoded.indices, -1), encoded.dictionary)
+            return np.zeros(self.count, dtype=np.int32), np.zeros(self.count, dtype=bool)
+        coded = self._coded(encoded)
         parsed = [_iso_date(text) for text in coded.values.to_pylist()]
-        self._flag_codes(coded, np.array([day is None for day in parsed], dtype=bool))
-        days = np.array([(day - _EPOCH).days if day is not None else missing for day in parsed], dtype=np.int64)
-        values = coded.per_row(days, missing)
-        return values, (coded.codes >= 0) & (values != missing)
+        bad = np.array([day is None for day in parsed], dtype=bool)
+        self._flag_codes(coded, bad)
+        days = np.array([(day - _EPOCH).days if day is not None else 0 for day in parsed], dtype=np.int64)
+        return coded.per_row(days), coded.rows_of(~bad)
 
-    def tier(self) -> npt.NDArray[np.int64]:
-        """The tier column as numbers (-1 where there is none, or it is not a plain whole number)."""
+    def tier(self) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+        """The tier column as numbers (meaning nothing where there is none; -1 where it is not a plain whole
+        number), and where a tier is given."""
         column = self.column("tier")
         if column is None:
-            return np.full(self.count, -1, dtype=np.int64)
+            return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
         if pa.types.is_integer(column.type):
-            return _np_int(column, -1)
+            return _raw(column), _valid(column)
         encoded = dictionary_of(column)
         if encoded is None:
-            self.flag |= _valid(column)
-            return np.full(self.count, -1, dtype=np.int64)
-        coded = _Coded(_np_int(encoded.indices, -1), encoded.dictionary)
+            present = _valid(column)
+            self.flag |= present
+            return np.full(self.count, -1, dtype=np.int64), present
+        coded = self._coded(encoded)
         plain = _np_bool(pc.match_substring_regex(coded.values, r"^[1-9][0-9]{0,8}$"))
         self._flag_codes(coded, ~plain)
         numbers = _np_int(pc.cast(pc.if_else(pa.array(plain), coded.values, pa.nulls(len(plain), pa.string())),
                                   pa.int64()), -1)
-        return coded.per_row(numbers, -1)
+        return coded.per_row(numbers), coded.present
 
     def same_on_later_rows(self, column: pa.Array, continuation: npt.NDArray[np.bool_]) -> None:
         """Flag a subject whose later rows give a subject column another value than its first row.
@@ -893,9 +1116,27 @@ class _Checks:
         if self.count < 2:
             return
         later = continuation[1:]
-        differs = _changes(column)
         present = _valid(column)
-        self.flag[1:] |= later & present[1:] & (differs | ~present[:-1])
+        if not pa.types.is_dictionary(column.type):
+            self.flag[1:] |= later & present[1:] & (_fixed_changes(column) | ~present[:-1])
+            return
+        # Dictionary-encoded: only the later rows whose index differs from the row before's are looked at, and
+        # their texts compared (a dictionary may hold a value twice).
+        positions = _raw(column.indices)
+        moved = positions[1:] != positions[:-1]
+        if column.null_count:
+            physical = _valid(column.indices)
+            moved = (moved & physical[1:] & physical[:-1]) | (physical[1:] != physical[:-1])
+        rows = np.flatnonzero(later & present[1:] & (moved | ~present[:-1]))
+        if len(rows) == 0:
+            return
+        compared = rows[present[rows]]
+        if len(compared):
+            values = column.dictionary
+            same = _np_bool(pc.fill_null(pc.equal(values.take(pa.array(positions[compared])),
+                                                  values.take(pa.array(positions[compared + 1]))), False))
+            rows = np.concatenate([rows[~present[rows]], compared[~same]])
+        self.flag[rows + 1] = True
 
 
 def _public_scores(column: pa.Array | None, runs: int
@@ -918,12 +1159,11 @@ def _public_scores(column: pa.Array | None, runs: int
     missing = ~_valid(column)
     if pa.types.is_decimal128(kind):
         scale = kind.scale
-        text = pc.cast(column, pa.string())
         if not 0 <= scale <= 15:
-            return zeros, 0, missing, text, ~missing
+            return zeros, 0, missing, pc.cast(column, pa.string()), ~missing
         unscaled, fits = _unscaled(column)
         bad |= ~missing & (~fits | (unscaled < 0) | (unscaled > 1000 * 10 ** scale))
-        return np.where(bad | missing, 0, unscaled), scale, missing, text, bad
+        return np.where(bad | missing, 0, unscaled), scale, missing, pc.cast(column, pa.string()), bad
     if pa.types.is_decimal(kind):
         column = pc.cast(column, pa.string())
         kind = column.type
@@ -956,9 +1196,9 @@ def _unscaled(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.b
     return np.where(present & fits, low, 0), fits
 
 
-_USCC_VALUE = np.full(256, -1, dtype=np.int64)
+_USCC_VALUE = np.full(256, -1, dtype=np.int8)
 _USCC_VALUE[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(ALPHABET))
-_USCC_WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
+_USCC_WEIGHTS = np.array(WEIGHTS, dtype=np.float32)   # sums of at most 17 × 30 × 30: exact in a float32
 
 
 def _uscc_valid(keys: pa.Array) -> npt.NDArray[np.bool_]:
@@ -976,62 +1216,96 @@ def _uscc_valid(keys: pa.Array) -> npt.NDArray[np.bool_]:
         keys = pc.fill_null(keys, "")
     offsets = np.frombuffer(keys.buffers()[1], dtype=np.int32)[keys.offset:keys.offset + count + 1].astype(np.int64)
     data = np.frombuffer(keys.buffers()[2], dtype=np.uint8) if keys.buffers()[2] is not None else np.zeros(0, np.uint8)
-    rows = np.flatnonzero(np.diff(offsets) == 18)
-    if len(rows) == 0:
-        return ok
-    values = _USCC_VALUE[data[offsets[rows][:, None] + np.arange(18)]]
-    total = values[:, :17] @ _USCC_WEIGHTS
-    ok[rows] = (values >= 0).all(axis=1) & (values[:, 17] == (31 - total % 31) % 31)
+    lengths = np.diff(offsets)
+    rows: slice | npt.NDArray[np.int64]
+    if (lengths == 18).all():      # as a rule: the texts one after the other, 18 bytes each
+        rows = slice(None)
+        codes = data[offsets[0]:offsets[0] + 18 * count].reshape(count, 18)
+    else:
+        rows = np.flatnonzero(lengths == 18)
+        if len(rows) == 0:
+            return ok
+        codes = data[offsets[rows][:, None] + np.arange(18)]
+    values = _USCC_VALUE.take(codes)
+    total = (values[:, :17].astype(np.float32) @ _USCC_WEIGHTS).astype(np.int64)
+    known = (values >= 0).all(axis=1) if values.min() < 0 else True
+    ok[rows] = known & (values[:, 17] == (31 - total % 31) % 31)
     return ok
 
 
-def _per_run(values: npt.NDArray[Any], starts: npt.NDArray[np.int64], reduce: Any) -> npt.NDArray[Any]:
+def _per_run(values: npt.NDArray[Any], starts: npt.NDArray[np.int64], reduce: Any,
+             dtype: Any = None) -> npt.NDArray[Any]:
     if len(starts) == 0:
-        return np.zeros(0, dtype=values.dtype)
-    return reduce.reduceat(values, starts)  # type: ignore[no-any-return]
+        return np.zeros(0, dtype=dtype or values.dtype)
+    return reduce.reduceat(values, starts, dtype=dtype)  # type: ignore[no-any-return]
 
 
 _POPCOUNT = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.int64)
 
+_BITWISE_COUNT = getattr(np, "bitwise_count", None)   # NumPy 2
+
 
 def _bit_count(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    if _BITWISE_COUNT is not None:
+        return _BITWISE_COUNT(words).astype(np.int64)  # type: ignore[no-any-return]
     return _POPCOUNT[words.view(np.uint8)].reshape(len(words), 8).sum(axis=1)  # type: ignore[no-any-return]
 
 
-def _repeated_ids(keys: npt.NDArray[np.int64], present: npt.NDArray[np.bool_], width: int,
-                  run_of_row: npt.NDArray[np.int64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def _bits(positions: npt.NDArray[Any], chosen: npt.NDArray[np.bool_], wide: bool) -> npt.NDArray[Any]:
+    """One bit per chosen row, at its position (below 32, or 64 when ``wide``), and none in the other rows.
+
+    Made in place in as few and as small arrays as can be (allocating large temporaries costs more than the
+    arithmetic)."""
+    shift = positions & (63 if wide else 31)
+    bits = chosen.astype(np.uint64 if wide else np.uint32)
+    np.left_shift(bits, shift.view(np.dtype(f"uint{shift.dtype.itemsize * 8}")), out=bits)
+    return bits
+
+
+def _run_of(rows: npt.NDArray[np.int64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The subject (run) of each of the rows."""
+    return np.searchsorted(starts, rows, side="right").astype(np.int64) - 1
+
+
+def _repeated_ids(keys: npt.NDArray[Any], present: npt.NDArray[np.bool_], width: int,
+                  starts: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     """Which subjects give some record id twice (``keys``: the id's code per row, ``width`` distinct codes)."""
     runs = len(starts)
     if width <= 64:   # each subject's ids as bits: a repeat sets a bit already set
-        bits = np.where(present, np.left_shift(np.uint64(1), np.where(present, keys, 0).astype(np.uint64)),
-                        np.uint64(0)).astype(np.uint64)
-        union = _per_run(bits, starts, np.bitwise_or)
-        given = _per_run(present.astype(np.int64), starts, np.add)
+        union = _per_run(_bits(keys, present, width > 32), starts, np.bitwise_or)
+        given = np.diff(np.append(starts, len(present)))            # the rows of each subject with an id
+        without = np.flatnonzero(~present)
+        if len(without):
+            given -= np.bincount(_run_of(without, starts), minlength=runs)
         return _bit_count(union) < given
     rows = np.flatnonzero(present)
     repeated = np.zeros(runs, dtype=bool)
-    ordered = np.sort(run_of_row[rows].astype(np.int64) * width + keys[rows])
+    ordered = np.sort(_run_of(rows, starts) * width + keys[rows])
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
     repeated[np.unique(twice // width)] = True
     return repeated
 
 
-def _honour_bonus(runs: int, run_of_row: npt.NDArray[np.int64], starts: npt.NDArray[np.int64],
-                  in_force: npt.NDArray[np.bool_], title: npt.NDArray[np.int64], width: int,
-                  points: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Each subject's honour points before the cap: each title once, at its highest level in force."""
+def _honour_bonus(starts: npt.NDArray[np.int64], in_force: npt.NDArray[np.bool_], title: npt.NDArray[Any],
+                  width: int, level: _Coded, points: npt.NDArray[np.int64], rank: npt.NDArray[np.int32],
+                  values: list[int]) -> npt.NDArray[np.int64]:
+    """Each subject's honour points before the cap: each title once, at its highest level in force.
+
+    ``points`` are each distinct level's points; ``values`` the points a level can give, highest first, and
+    ``rank`` each distinct level's place among them.
+    """
+    runs = len(starts)
     bonus = np.zeros(runs, dtype=np.int64)
     if not in_force.any():
         return bonus
-    values = sorted({int(p) for p in np.unique(points[in_force])}, reverse=True)
     if len(values) * width <= 64:
         # One bit per (points, title): a subject's bits are OR-ed in one pass over its rows; then, from the
         # highest points down, the titles not already counted at higher points.
-        rank = np.zeros(int(points.max(initial=0)) + 1, dtype=np.int64)
-        rank[values] = np.arange(len(values))
-        position = np.where(in_force, rank[np.where(in_force, points, 0)] * width + title, 0).astype(np.uint64)
-        bits = np.where(in_force, np.left_shift(np.uint64(1), position), np.uint64(0)).astype(np.uint64)
-        union = _per_run(bits, starts, np.bitwise_or)
+        position = level.per_row(rank)
+        position *= width
+        position += title
+        union = _per_run(_bits(position, in_force, len(values) * width > 32), starts, np.bitwise_or)
+        union = union.astype(np.uint64, copy=False)
         every_title = np.uint64((1 << width) - 1)
         taken = np.zeros(runs, dtype=np.uint64)
         for number, value in enumerate(values):
@@ -1040,26 +1314,29 @@ def _honour_bonus(runs: int, run_of_row: npt.NDArray[np.int64], starts: npt.NDAr
             taken |= titles
         return bonus
     rows = np.flatnonzero(in_force)
-    key = run_of_row[rows].astype(np.int64) * (width + 1) + title[rows]
-    order = np.lexsort((-points[rows], key))
+    run_of_row = _run_of(rows, starts)
+    key = run_of_row * (width + 1) + title[rows]
+    given = points.take(level.positions[rows])
+    order = np.lexsort((-given, key))
     first_of_key = np.ones(len(order), dtype=bool)
     first_of_key[1:] = key[order][1:] != key[order][:-1]
     best = order[first_of_key]
-    np.add.at(bonus, run_of_row[rows][best], points[rows][best])
+    np.add.at(bonus, run_of_row[best], given[best])
     return bonus
 
 
 def _count_warnings(plan: ScorePlan, codes: list[str], rows: npt.NDArray[np.int64], run: npt.NDArray[np.int64],
                     code: npt.NDArray[np.int64], stated: npt.NDArray[np.int64], day: npt.NDArray[np.int64],
-                    record_id: _Coded) -> tuple[dict[int, str], npt.NDArray[np.int64]]:
+                    record_id: _Coded) -> tuple[npt.NDArray[np.int64], pa.Array, npt.NDArray[np.int64]]:
     """The warnings on stated tiers of indicators graded by repetition, as ScorePlan.count_warnings gives them.
 
     ``rows`` are the rows (in record order) of violations of those indicators, with their subject, code, stated
     tier and day.  A record's offence number is its place among its subject's records of its indicator by
-    (day, id).  Returns each subject's warnings as their JSON text, and the subjects left to the engine.
+    (day, id).  Returns the subjects with warnings (in order), their warnings as JSON text, and the subjects left
+    to the engine.
     """
     count = len(rows)
-    ids = record_id.codes[rows]
+    ids = record_id.positions[rows]
     id_rank = np.empty(len(record_id.values), dtype=np.int64)
     id_rank[np.argsort(np.array(record_id.values.to_pylist(), dtype=object), kind="stable")] = \
         np.arange(len(record_id.values))                      # the ids in Python's order of texts
@@ -1082,19 +1359,78 @@ def _count_warnings(plan: ScorePlan, codes: list[str], rows: npt.NDArray[np.int6
             wrong_tier = np.where(hit & (wrong == 0), band_tier, wrong_tier)
             wrong += hit
     ambiguous = run[stated_in_bands & (wrong > 1)]
+    warned = np.flatnonzero(stated_in_bands & (wrong == 1))     # in record order, so by subject
+    if len(warned) == 0:
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string()), ambiguous
+    subject, names, code, stated, place, wrong_tier = (
+        run[warned], record_id.values.take(pa.array(ids[warned])), code[warned], stated[warned], place[warned],
+        wrong_tier[warned])
+    template = _tables(plan).warning
+    used = [codes[number] for number in np.unique(code).tolist()]
+    if template is not None and not _np_bool(pc.match_substring_regex(names, _JSON_ESCAPED)).any() \
+            and not any(_needs_escape(text) for text in used):
+        # Each warning written by Arrow from the engine's words and its values, each subject's joined as a JSON list.
+        values = (names, pa.array(codes, pa.string()).take(pa.array(code)), _integer_text(stated.astype(np.int64)),
+                  _integer_text(place), _integer_text(wrong_tier))
+        quoted = pc.binary_join_element_wise(*(pa.scalar(piece) if isinstance(piece, str) else values[piece]
+                                               for piece in ['"', *template, '"']), "")
+        first = np.flatnonzero(np.diff(subject)) + 1
+        offsets = np.concatenate([[0], first, [len(subject)]]).astype(np.int32)
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), quoted), ",")
+        return subject[offsets[:-1]], pc.binary_join_element_wise("[", joined, "]", ""), ambiguous
     texts: dict[int, list[str]] = {}
-    warned = np.flatnonzero(stated_in_bands & (wrong == 1))
-    if len(warned):
-        names = record_id.values.take(pa.array(ids[warned])).to_pylist()
-        for at, record in zip(warned.tolist(), names, strict=True):
-            texts.setdefault(int(run[at]), []).append(plan.count_warning(
-                record, codes[int(code[at])], int(stated[at]), int(place[at]), int(wrong_tier[at])))
-    return {subject: list_json(found) for subject, found in texts.items()}, ambiguous
+    warning = plan.count_warning
+    for number, record, code_number, tier, count, count_tier in zip(
+            subject.tolist(), names.to_pylist(), code.tolist(), stated.tolist(), place.tolist(), wrong_tier.tolist(),
+            strict=True):
+        texts.setdefault(number, []).append(warning(record, codes[code_number], tier, count, count_tier))
+    return (np.array(list(texts), dtype=np.int64),
+            pa.array([list_json(found) for found in texts.values()], pa.string()), ambiguous)
+
+
+_JSON_ESCAPED = '[\\x00-\\x1f"\\\\]'      # what JSON writes escaped in a string
+
+
+def _needs_escape(text: str) -> bool:
+    return any(character in '"\\' or character < " " for character in text)
+
+
+def _warning_template(plan: ScorePlan) -> list[str | int] | None:
+    """The engine's warning on a stated tier as the JSON-escaped text between its values and, in their order, which
+    value goes where (0: the record id, 1: the indicator, 2: the stated tier, 3: the offence number, 4: its tier);
+    None if the values cannot be told apart in it."""
+    from json.encoder import encode_basestring
+
+    marks = ("\x00", "\x01", "-111111111", "-222222222", "-333333333")
+    text = plan.count_warning(marks[0], marks[1], -111111111, -222222222, -333333333)
+    if any(text.count(mark) != 1 for mark in marks):
+        return None
+    pieces: list[str | int] = []
+    cursor = 0
+    for at, number in sorted((text.index(mark), number) for number, mark in enumerate(marks)):
+        pieces += [encode_basestring(text[cursor:at])[1:-1], number]
+        cursor = at + len(marks[number])
+    return [*pieces, encode_basestring(text[cursor:])[1:-1]]
 
 
 def _decimal_places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+_INTEGER_TEXTS: list[pa.Array] = []
+
+
+def _integer_text(values: npt.NDArray[np.int64]) -> pa.Array:
+    """Integers as text ("1100"); small ones (a subject's deductions or honour bonus, as a rule) looked up."""
+    if len(values) and values.min() >= 0 and values.max() < 1 << 16:
+        texts = _INTEGER_TEXTS[0] if _INTEGER_TEXTS else None
+        if texts is None or len(texts) <= values.max():
+            size = 1 << max(10, int(values.max()).bit_length())
+            texts = pa.array([str(number) for number in range(size)], pa.string())
+            _INTEGER_TEXTS[:] = [texts]
+        return texts.take(pa.array(values))
+    return pc.cast(pa.array(values), pa.string())
 
 
 def _number_text(values: npt.NDArray[np.int64], scale: int) -> pa.Array:
@@ -1105,7 +1441,7 @@ def _number_text(values: npt.NDArray[np.int64], scale: int) -> pa.Array:
     """
     values = np.ascontiguousarray(values, dtype=np.int64)
     if scale == 0:
-        return pc.cast(pa.array(values), pa.string())
+        return _integer_text(values)
     if sys.byteorder != "little":   # the decimal's words are little-endian only there
         return pa.array([str(exact(Decimal(value).scaleb(-scale))) for value in values.tolist()], pa.string())
     words = np.empty(2 * len(values), dtype=np.int64)
@@ -1115,12 +1451,82 @@ def _number_text(values: npt.NDArray[np.int64], scale: int) -> pa.Array:
     return pc.utf8_rtrim(pc.utf8_rtrim(pc.cast(decimals, pa.string()), "0"), ".")
 
 
-def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int64],
-                has_record: npt.NDArray[np.bool_]) -> tuple[pa.Table, npt.NDArray[np.bool_]]:
-    """Score the unit's subjects on whole columns; also return which subjects need the reference path."""
+@dataclass(frozen=True)
+class _PlanTables:
+    """What the vectorised path looks up, made once per plan (not per chunk)."""
+
+    codes: list[str]                    # the indicators scored here, sorted
+    stride: int                         # tiers per indicator in ``points`` (the highest tier + 1)
+    points: npt.NDArray[Any]            # (indicator, tier) → points, -1 where none; a last row of -1: no indicator
+    level_names: list[str]              # the honour levels, sorted
+    level_points: npt.NDArray[np.int64]  # each level's points, and -1 after them (no such level)
+    ranked: list[int]                   # the points a level can give, highest first
+    level_rank: npt.NDArray[np.int32]   # each level's place in ``ranked``, and 0 after them
+    at_edge_band: npt.NDArray[np.int64]  # the band at each of the plan's edges (-1 after them)
+    between_band: npt.NDArray[np.int64]  # the band below, between and above them
+    warning: list[str | int] | None     # the engine's warning on a stated tier, as a template
+
+
+_PLAN_TABLES: dict[int, tuple[ScorePlan, _PlanTables]] = {}
+
+
+def _tables(plan: ScorePlan) -> _PlanTables:
+    known = _PLAN_TABLES.get(id(plan))
+    if known is None or known[0] is not plan:
+        codes = sorted(plan.tiers_by_code)
+        stride = max((len(row) for row in plan.tiers_by_code.values()), default=1)
+        small = all(points is None or abs(int(points)) < 1 << 31 for row in plan.tiers_by_code.values()
+                    for points in row)
+        table = np.full((len(codes) + 1, stride), -1, dtype=np.int32 if small else np.int64)
+        for position, code in enumerate(codes):
+            for tier, points in enumerate(plan.tiers_by_code[code]):
+                if points is not None:
+                    table[position, tier] = int(points)
+        level_names = sorted(plan.level_points)
+        level_values = [int(plan.level_points[name]) for name in level_names]
+        ranked = sorted({value for value in level_values if value >= 0}, reverse=True)
+        band_number = {id(band): number for number, band in enumerate(plan.bands)}
+        tables = _PlanTables(
+            codes, stride, table, level_names, np.array([*level_values, -1], dtype=np.int64), ranked,
+            np.array([*(ranked.index(value) if value >= 0 else 0 for value in level_values), 0], dtype=np.int32),
+            np.array([band_number[id(band)] for band in plan._at_edge] + [-1], dtype=np.int64),
+            np.array([band_number[id(band)] for band in plan._between], dtype=np.int64),
+            _warning_template(plan))
+        if len(_PLAN_TABLES) >= 8:
+            _PLAN_TABLES.clear()
+        known = _PLAN_TABLES[id(plan)] = (plan, tables)        # the plan is kept: its id is not reused
+    return known[1]
+
+
+_CONSEQUENCE_TEXTS: dict[int, tuple[ScorePlan, npt.NDArray[np.int32], pa.Array]] = {}
+
+
+def _consequence_texts(plan: ScorePlan, bands: Any) -> tuple[npt.NDArray[np.int32], pa.Array]:
+    """For each band (and -1 after them: no grade), the position of its consequences' JSON text among those of the
+    grades that have some (-1: none); and those texts.  Made once per plan."""
+    known = _CONSEQUENCE_TEXTS.get(id(plan))
+    if known is None or known[0] is not plan:
+        entailing = [band for band in bands if plan.consequences[band.grade]]
+        of_band = np.array([entailing.index(band) if band in entailing else -1 for band in bands] + [-1],
+                           dtype=np.int32)
+        texts = pa.array([list_json(plan.consequences[band.grade]) for band in entailing], pa.string())
+        if len(_CONSEQUENCE_TEXTS) >= 8:
+            _CONSEQUENCE_TEXTS.clear()
+        known = _CONSEQUENCE_TEXTS[id(plan)] = (plan, of_band, texts)   # the plan is kept: its id is not reused
+    return known[1], known[2]
+
+
+def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int64], has_record: npt.NDArray[np.bool_]
+                ) -> tuple[pa.Table, npt.NDArray[np.bool_], dict[str, int], int]:
+    """Score the unit's subjects on whole columns; also return which subjects need the reference path, and how many
+    of those scored have each grade and were not evaluated (dissolved).
+
+    Row-wise, everything is NumPy on the columns' own buffers: a text column's dictionary positions, a date's
+    days, a column's validity bitmap; each distinct text is checked and looked up once.  What a row without a
+    value holds is never used unmasked.
+    """
     checks = _Checks(unit.table, ("record_id", "type", "indicator", "honour", "level", "authority", "description"))
     count, runs = checks.count, len(starts)
-    run_of_row = np.repeat(np.arange(runs), np.diff(np.append(starts, count)))
     continuation = np.ones(count, dtype=bool)
     continuation[starts] = False
     heads = pa.array(starts)
@@ -1137,14 +1543,13 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
             continue
         if name != "uscc":
             checks.same_on_later_rows(column, continuation)
-        head[name] = _plain(column.take(heads))
+        head[name] = _texts_at(column, starts)
     public_column = checks.column("public_score")
     if public_column is not None:
         checks.same_on_later_rows(public_column, continuation)
     uscc, name_text, kind, status = head["uscc"], head["name"], head["kind"], head["status"]
     run_bad |= ~_uscc_valid(uscc)
-    run_bad |= ~_valid(name_text) | _np_bool(pc.or_(pc.equal(pc.binary_length(name_text), 0),
-                                                    pc.match_substring_regex(name_text, _EDGE_SPACE)))
+    run_bad |= ~_valid(name_text) | _empty_or_edge_space(name_text)
     run_bad |= ~_np_bool(pc.equal(kind, plan.kind))
     status = pc.fill_null(status, "active")
     run_bad |= ~_np_bool(pc.is_in(status, value_set=pa.array(["active", "dissolved"])))
@@ -1169,65 +1574,65 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
     level = checks.text("level")
     checks.text("authority")
     checks.text("description")
-    tier = checks.tier()
-    determined, has_determined = checks.date("determined_on", -(10 ** 9))
-    awarded, has_awarded = checks.date("awarded_on", 10 ** 9)
-    until, has_until = checks.date("valid_until", 0)
-    type_code = record_type.index_in(["violation", "honour"])
-    is_violation, is_honour = type_code == 0, type_code == 1
+    tier, has_tier = checks.tier()
+    determined, has_determined = checks.date("determined_on")
+    awarded, has_awarded = checks.date("awarded_on")
+    until, has_until = checks.date("valid_until")
+    type_code = record_type.value_positions(["violation", "honour"])
+    is_violation, is_honour = record_type.rows_of(type_code == 0), record_type.rows_of(type_code == 1)
     flag = checks.flag
-    flag |= has_record & ((type_code < 0) | (record_id.codes < 0))
-    violation_fields = (indicator.codes >= 0) | (tier >= 0) | has_determined
-    honour_fields = (title.codes >= 0) | (level.codes >= 0) | has_awarded | has_until
-    flag |= is_violation & honour_fields
-    flag |= is_honour & violation_fields
+    flag |= has_record & ~((is_violation | is_honour) & record_id.present)
+    flag |= is_violation & (title.present | level.present | has_awarded | has_until)
+    flag |= is_honour & (indicator.present | has_tier | has_determined)
 
-    # Violations: (indicator, tier) → points through a dense look-up array; counted within the window.
-    # Indicators a blacklist trigger takes are not in it (plan.tiers_by_code): their subjects take the engine.
-    codes = sorted(plan.tiers_by_code)
-    stride = max((len(row) for row in plan.tiers_by_code.values()), default=1)
-    points_table = np.full(max(len(codes), 1) * stride, -1, dtype=np.int64)
-    for position, code in enumerate(codes):
-        for tier_number, tier_points in enumerate(plan.tiers_by_code[code]):
-            if tier_points is not None:
-                points_table[position * stride + tier_number] = int(tier_points)
-    code_index = indicator.index_in(codes)
-    known = (code_index >= 0) & (tier > 0) & (tier < stride)
-    points = np.where(known, points_table[np.where(known, code_index * stride + tier, 0)], -1)
-    known &= points >= 0
+    # Violations: (indicator, tier) → points through a dense look-up array, one row of it per distinct indicator
+    # text; counted within the window.  Indicators a blacklist trigger takes are not in it (plan.tiers_by_code):
+    # their subjects take the engine.
+    tables = _tables(plan)
+    codes, stride = tables.codes, tables.stride
+    code_of_value = indicator.value_positions(codes)                           # -1 picks the last row
+    points = tables.points[np.append(code_of_value, -1)].ravel().take(indicator.positions * stride + tier,
+                                                                       mode="clip")
+    known = is_violation & indicator.present & has_tier & (tier > 0) & (tier < stride) & (points >= 0)
     as_of = (plan.as_of - _EPOCH).days
     violation_from = (plan.violation_from - _EPOCH).days
     honour_from = (plan.honour_from - _EPOCH).days
-    flag |= is_violation & (~known | ~has_determined)
-    counted = is_violation & known & (determined >= violation_from) & (determined <= as_of)
-    deductions = _per_run(np.where(counted, points, 0).astype(np.int64), starts, np.add)
+    flag |= is_violation & ~(known & has_determined)
+    counted = known & (determined >= violation_from) & (determined <= as_of)
+    points *= counted
+    deductions = _per_run(points, starts, np.add, np.int64)
 
     # Honours: in force on the date; the same title once at its highest level; the cap.
-    level_names = sorted(plan.level_points)
-    level_values = np.array([int(plan.level_points[name]) for name in level_names], dtype=np.int64)
-    honour_points = np.append(level_values, -1)[level.index_in(level_names)]
-    flag |= is_honour & ((honour_points < 0) | (title.codes < 0) | ~has_awarded)
+    level_of_value = level.value_positions(tables.level_names)                # -1 picks the last: no such level
+    honour_points, rank_of_value = tables.level_points[level_of_value], tables.level_rank[level_of_value]
+    ranked = tables.ranked
+    level_known = level.rows_of(honour_points >= 0)
+    flag |= is_honour & ~(level_known & title.present & has_awarded)
     flag |= is_honour & has_until & (until < awarded)
-    in_force = is_honour & (honour_points >= 0) & (title.codes >= 0) & (awarded <= as_of) & np.where(
-        has_until, as_of <= until, awarded >= honour_from)
-    bonus = _honour_bonus(runs, run_of_row, starts, in_force, title.codes, len(title.values), honour_points)
+    in_force = is_honour & level_known & title.present & has_awarded & (awarded <= as_of) & (
+        (has_until & (until >= as_of)) | (~has_until & (awarded >= honour_from)))
+    bonus = _honour_bonus(starts, in_force, title.positions, len(title.values), level, honour_points, rank_of_value,
+                          ranked)
 
     # Record ids given twice in a subject.
-    with_id = has_record & (record_id.codes >= 0)
+    with_id = has_record & record_id.present
     if with_id.any():
-        run_bad |= _repeated_ids(record_id.codes, with_id, len(record_id.values), run_of_row, starts)
+        run_bad |= _repeated_ids(record_id.positions, with_id, len(record_id.values), starts)
 
     # Warnings on stated tiers of indicators graded by repetition (the engine's words, record order).
-    warnings_text: dict[int, str] = {}
+    warned_subjects, warnings_text = np.zeros(0, dtype=np.int64), pa.array([], pa.string())
     if plan.count_bands:
-        repeated_code = np.isin(code_index, [codes.index(code) for code in plan.count_bands if code in codes])
-        rows = np.flatnonzero(is_violation & known & repeated_code & (record_id.codes >= 0))
+        graded = np.isin(code_of_value, [codes.index(code) for code in plan.count_bands if code in codes])
+        rows = np.flatnonzero(known & indicator.rows_of(graded) & record_id.present)
         if len(rows):
-            warnings_text, ambiguous = _count_warnings(plan, codes, rows, run_of_row[rows], code_index[rows],
-                                                       tier[rows], determined[rows], record_id)
+            warned_subjects, warnings_text, ambiguous = _count_warnings(
+                plan, codes, rows, _run_of(rows, starts), code_of_value[indicator.positions[rows]], tier[rows],
+                determined[rows], record_id)
             run_bad[ambiguous] = True
 
-    run_bad |= _per_run(flag, starts, np.logical_or) if count else np.zeros(runs, dtype=bool)
+    flagged = np.flatnonzero(flag)
+    if len(flagged):
+        run_bad[_run_of(flagged, starts)] = True
     cap = plan.cap
     if cap != cap.to_integral_value():
         run_bad[:] = True          # a fractional cap: every subject takes the reference path
@@ -1254,10 +1659,8 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
             run_bad |= (value != 0) & (np.abs(value) < 10 ** (places - 6))
     # The grade band: at one of the plan's edges or between two, as ScorePlan.band finds it.
     bands = plan.bands
-    band_number = {id(band): number for number, band in enumerate(bands)}
     edge_values = np.array(scaled_edges, dtype=np.int64)
-    at_edge_band = np.array([band_number[id(band)] for band in plan._at_edge] + [-1], dtype=np.int64)
-    between_band = np.array([band_number[id(band)] for band in plan._between], dtype=np.int64)
+    at_edge_band, between_band = tables.at_edge_band, tables.between_band
     position = np.searchsorted(edge_values, score, side="left")
     at_edge = edge_values[np.minimum(position, len(edges) - 1)] == score if len(edges) \
         else np.zeros(runs, dtype=bool)
@@ -1275,31 +1678,27 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
     def kept(column: pa.Array) -> pa.Array:
         return column if every_run else column.take(good_arrow)
 
-    dissolved_arrow = pa.array(dissolved)
     null_text = pa.nulls(len(good), pa.string())
-    zero = pa.repeat(pa.scalar("0"), len(good))
     # A grade's consequences: one text per grade that has some, each row pointing at its grade's.
-    entailing = [band for band in bands if plan.consequences[band.grade]]
-    consequence_of_band = np.array([entailing.index(band) if band in entailing else -1 for band in bands] + [-1],
-                                   dtype=np.int32)[evaluated_grade]
+    consequence_of_band, consequence_texts = _consequence_texts(plan, bands)
+    consequence_of_row = consequence_of_band[evaluated_grade]
     consequences = pa.DictionaryArray.from_arrays(
-        pa.array(consequence_of_band, pa.int32(), mask=consequence_of_band < 0),
-        pa.array([list_json(plan.consequences[band.grade]) for band in entailing], pa.string()))
+        pa.array(consequence_of_row, pa.int32(), mask=consequence_of_row < 0), consequence_texts)
     warnings = null_text
-    if warnings_text:
+    if len(warned_subjects):
         with_warnings = np.full(runs, -1, dtype=np.int64)
-        with_warnings[list(warnings_text)] = np.arange(len(warnings_text))
+        with_warnings[warned_subjects] = np.arange(len(warned_subjects))
         slot = with_warnings[good]
-        warnings = pa.array(list(warnings_text.values()), pa.string()).take(pa.array(slot, mask=slot < 0))
+        warnings = warnings_text.take(pa.array(slot, mask=slot < 0))
     result = pa.table({
         "uscc": kept(uscc), "name": kept(name_text), "kind": kept(kind),
         "status": kept(status), "evaluated": pa.array(~dissolved),
         "grade": pa.array([band.grade for band in bands], pa.string()).take(band_of),
         "grade_meaning": pa.array([band.meaning for band in bands], pa.string()).take(band_of),
-        "score": pc.if_else(dissolved_arrow, null_text, _number_text(score[good], scale)),
+        "score": pc.if_else(pa.array(dissolved), null_text, _number_text(score[good], scale)),
         "public_score": kept(public_text),
-        "deductions": pc.if_else(dissolved_arrow, zero, pc.cast(pa.array(deductions[good]), pa.string())),
-        "honour_bonus": pc.if_else(dissolved_arrow, zero, pc.cast(pa.array(capped[good]), pa.string())),
+        "deductions": _number_text(np.where(dissolved, 0, deductions[good]), 0),   # a dissolved subject's: 0
+        "honour_bonus": _number_text(np.where(dissolved, 0, capped[good]), 0),
         "not_evaluated_reason": pa.array([DISSOLVED_REASON]).take(pa.array(np.zeros(len(good), dtype=np.int64),
                                                                            mask=~dissolved)),
         "proposals": null_text, "listings": null_text,
@@ -1307,7 +1706,9 @@ def _vectorised(unit: ColumnarUnit, plan: ScorePlan, starts: npt.NDArray[np.int6
         "warnings": warnings,
         "run": good_arrow,
     })
-    return result, run_bad
+    counted_grades = np.bincount(evaluated_grade[~no_grade], minlength=len(bands))
+    grades = {band.grade: int(number) for band, number in zip(bands, counted_grades.tolist(), strict=True) if number}
+    return result, run_bad, grades, int(np.count_nonzero(dissolved))
 
 
 # --- the Python API -----------------------------------------------------------------------------------
