@@ -110,8 +110,7 @@ def _tab_problems(text: str) -> list[YamlProblem]:
     return problems
 
 
-def _scalar(node: ScalarNode, problems: list[YamlProblem]) -> Any:
-    tag = str(node.tag)
+def _scalar(node: ScalarNode, problems: list[YamlProblem], tag: str) -> Any:
     text: str = node.value
     try:
         if tag == "tag:yaml.org,2002:str":
@@ -160,13 +159,14 @@ def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
             if not isinstance(key_node, ScalarNode):
                 problems.append(YamlProblem("Y001", "a mapping key must be plain text", _position(key_node)))
                 continue
-            if str(key_node.tag) not in _STANDARD_TAGS:
-                key_tag = str(key_node.tag).replace("tag:yaml.org,2002:", "!!")
+            key_tag = str(key_node.tag)    # ruamel builds the text of a tag at every call
+            if key_tag not in _STANDARD_TAGS:
+                key_tag = key_tag.replace("tag:yaml.org,2002:", "!!")
                 problems.append(YamlProblem(
                     "Y004", "merge keys (<<) are not allowed; spell every value out" if key_tag == "!!merge"
                     else f"the YAML tag {key_tag} is not allowed on a key", _position(key_node)))
                 continue
-            key_value = _scalar(key_node, problems)
+            key_value = _scalar(key_node, problems, key_tag)
             key = str(key_value) if not isinstance(key_value, str) else key_value
             if key in result:
                 problems.append(YamlProblem(
@@ -183,7 +183,7 @@ def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
             for index, item in enumerate(node.value)
         ]
     assert isinstance(node, ScalarNode)
-    return _scalar(node, problems)
+    return _scalar(node, problems, tag)
 
 
 def _codepoint(character: object) -> str:

@@ -63,7 +63,8 @@ class VersionEntry:
     """True for ``DIR/ID.yaml``, False for ``DIR/history/ID@VERSION.yaml``."""
     identity: Identity
     """The file's ``rulebook:`` block."""
-    _loaded: list[tuple[LoadedRulebook, str]] = field(default_factory=list, repr=False, compare=False)
+    _loaded: list[LoadedRulebook] = field(default_factory=list, repr=False, compare=False)
+    _digest: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def of_file(cls, path: Path, newest_file: bool) -> VersionEntry:
@@ -73,24 +74,29 @@ class VersionEntry:
         if identity is not None:
             return cls(path, newest_file, identity)
         loaded = load_rulebook_file(path)
-        return cls(path, newest_file, loaded.rulebook.rulebook, [(loaded, rulebook_digest(loaded.rulebook))])
-
-    def _load(self) -> tuple[LoadedRulebook, str]:
-        if not self._loaded:
-            loaded = load_rulebook_file(self.path)
-            if loaded.rulebook.rulebook != self.identity:
-                raise _library_error(self.path, "the file changed while the library was read")
-            self._loaded.append((loaded, rulebook_digest(loaded.rulebook)))
-        return self._loaded[0]
+        return cls(path, newest_file, loaded.rulebook.rulebook, [loaded])
 
     @property
     def loaded(self) -> LoadedRulebook:
         """The validated rulebook file (read on first use)."""
-        return self._load()[0]
+        if not self._loaded:
+            loaded = load_rulebook_file(self.path)
+            if loaded.rulebook.rulebook != self.identity:
+                raise _library_error(self.path, "the file changed while the library was read")
+            self._loaded.append(loaded)
+        return self._loaded[0]
 
     @property
     def digest(self) -> str:
-        return self._load()[1]
+        """The rulebook's digest (computed on first use; compiling the rulebook also gives it)."""
+        if not self._digest:
+            self._digest.append(rulebook_digest(self.rulebook))
+        return self._digest[0]
+
+    def knows_digest(self, digest: str) -> None:
+        """Keep the digest compiling this entry's rulebook computed, so that it is not computed twice."""
+        if not self._digest:
+            self._digest.append(digest)
 
     @property
     def rulebook(self) -> Rulebook:
@@ -301,6 +307,7 @@ class RulebookLibrary:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = compile_rulebook(entry.rulebook)
+            entry.knows_digest(compiled.digest)
             self._compiled[key] = compiled
         return compiled
 
