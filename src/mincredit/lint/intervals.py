@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 
 @contextmanager
@@ -37,6 +38,23 @@ def number(value: Decimal) -> str:
     if isinstance(exponent, int) and -30 < exponent < 30:
         return format(normalized, "f")
     return str(normalized)
+
+
+class EndLike(Protocol):
+    """An end of a range: an interval's End, or a rulebook Bound (a grade band's, a quantity condition's)."""
+
+    @property
+    def value(self) -> Decimal: ...
+
+    @property
+    def inclusive(self) -> bool: ...
+
+
+def within(value: Decimal, lower: EndLike | None, upper: EndLike | None) -> bool:
+    """Whether ``value`` lies between ``lower`` and ``upper`` (None: unbounded), each end inclusive or not."""
+    if lower is not None and (value < lower.value or (value == lower.value and not lower.inclusive)):
+        return False
+    return not (upper is not None and (value > upper.value or (value == upper.value and not upper.inclusive)))
 
 
 @dataclass(frozen=True)
@@ -95,11 +113,7 @@ class Interval:
         return not (self.lower.inclusive and self.upper.inclusive)
 
     def contains(self, value: Decimal) -> bool:
-        if self.lower is not None and (value < self.lower.value
-                                       or (value == self.lower.value and not self.lower.inclusive)):
-            return False
-        return not (self.upper is not None and (value > self.upper.value
-                                                or (value == self.upper.value and not self.upper.inclusive)))
+        return within(value, self.lower, self.upper)
 
     def intersection(self, other: Interval) -> Interval:
         return Interval(_later_lower(self.lower, other.lower), _earlier_upper(self.upper, other.upper))

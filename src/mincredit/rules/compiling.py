@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from mincredit.lint.checks import KIND_PREFIX, Parts, check_rulebook
 from mincredit.lint.codes import COMPILE_REFUSES
+from mincredit.lint.intervals import within
 from mincredit.rules.digest import rulebook_digest
 from mincredit.rules.schema import Bound, HonourLevel, Identity, Rulebook
 
@@ -50,11 +51,7 @@ class CompiledBand:
     upper: Bound | None
 
     def contains(self, score: Decimal) -> bool:
-        if self.lower is not None and (score < self.lower.value
-                                       or (score == self.lower.value and not self.lower.inclusive)):
-            return False
-        return not (self.upper is not None and (score > self.upper.value
-                                                or (score == self.upper.value and not self.upper.inclusive)))
+        return within(score, self.lower, self.upper)
 
 
 @dataclass(frozen=True)
