@@ -126,9 +126,9 @@ def _rulebook_for(args: argparse.Namespace) -> CompiledRulebook:
 
 def _note_not_in_force(rulebook_id: str, version: str, start: dt.date, end: dt.date | None, as_of: dt.date) -> None:
     """Only a version or file named explicitly can be out of force on the evaluation date: say so."""
-    from mincredit.periods import period_text
+    from mincredit.periods import in_period, period_text
 
-    if start <= as_of and (end is None or as_of <= end):
+    if in_period(as_of, start, end):
         return
     print(f"mincredit evaluate: note: {rulebook_id}@{version} is in force {period_text(start, end)}, not on {as_of}; "
           "evaluating with it because it was named explicitly", file=sys.stderr)
@@ -153,8 +153,11 @@ def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
             _note_not_in_force(basis.rulebook_id, basis.version, basis.effective_start, basis.effective_end,
                                args.as_of)
             return basis
+    from mincredit.rules.registry import RulebookLibrary
+
     snapshot = cache.snapshot(args.rulebook, library) if cache is not None else {}
-    resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args))
+    held = _library(args) or RulebookLibrary(library)    # one value: the versions it reads are read once
+    resolved = resolve_or_fail(args.rulebook, as_of=args.as_of, library=held)
     rulebook = resolved.rulebook
     identity = rulebook.identity
     _note_not_in_force(identity.id, identity.version, identity.effective.start, identity.effective.end, args.as_of)
@@ -162,10 +165,7 @@ def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
     if cache is not None and resolved.path is not None:
         versions = None
         if resolved.entry is not None:
-            from mincredit.rules.registry import RulebookLibrary
-
-            held = RulebookLibrary(library).versions(identity.id)
-            versions = [(entry.version, entry.start, entry.end, entry.path) for entry in held]
+            versions = [(entry.version, entry.start, entry.end, entry.path) for entry in held.versions(identity.id)]
         cache.store(args.rulebook, library, snapshot, resolved.path, basis, versions)
     return basis
 

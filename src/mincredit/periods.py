@@ -33,3 +33,8 @@ def period_end(start: dt.date, *, years: int = 0, months: int = 0) -> dt.date:
 def period_text(start: dt.date, end: dt.date | None) -> str:
     """An effective period in words: "2020-12-01 to 2025-11-30", or "from 2020-12-01, with no end date"."""
     return f"{start} to {end}" if end is not None else f"from {start}, with no end date"
+
+
+def in_period(day: dt.date, start: dt.date, end: dt.date | None) -> bool:
+    """Whether ``day`` falls in an effective period from ``start`` to ``end`` (both included; None: no end)."""
+    return start <= day and (end is None or day <= end)

@@ -212,9 +212,6 @@ class PlanBasis:
             consequences={band.grade: grade_consequences(rulebook, band.grade) for band in rulebook.bands},
             load=lambda: rulebook)
 
-    def in_force_on(self, day: dt.date) -> bool:
-        return self.effective_start <= day and (self.effective_end is None or day <= self.effective_end)
-
     # --- as plain JSON data, for the cache -----------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

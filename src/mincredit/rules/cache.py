@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mincredit.periods import in_period
 from mincredit.plan import PlanBasis
 from mincredit.rules.files import ID_RE, ID_VERSION_RE, history_files, is_path_spec
 
@@ -122,8 +123,8 @@ class RulebookCache:
         elif as_of is None:
             chosen = versions[-1:]
         else:
-            day = as_of.isoformat()
-            chosen = [row for row in versions if row[1] <= day and (row[2] is None or day <= row[2])]
+            chosen = [row for row in versions if in_period(as_of, dt.date.fromisoformat(row[1]),
+                                                           dt.date.fromisoformat(row[2]) if row[2] else None)]
         if len(chosen) != 1 or not isinstance(chosen[0][3], str):
             return None    # no version in force (the registry says which are nearest), or a name it lacks
         return str(chosen[0][3])

@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from mincredit.periods import period_text
+from mincredit.periods import in_period, period_text
 from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules.digest import rulebook_digest
 from mincredit.rules.files import HISTORY, ID_RE, ID_VERSION_RE, history_files, is_path_spec, shipped_rulebook_dir
@@ -131,7 +131,7 @@ class VersionEntry:
         return self.identity.status_wording
 
     def covers(self, day: dt.date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
+        return in_period(day, self.start, self.end)
 
     def distance(self, day: dt.date) -> int:
         """Days between ``day`` and this version's effective period (0 inside it)."""
@@ -178,7 +178,7 @@ class ResolvedRulebook:
 
     def in_force_on(self, day: dt.date) -> bool:
         effective = self.rulebook.identity.effective
-        return effective.start <= day and (effective.end is None or day <= effective.end)
+        return in_period(day, effective.start, effective.end)
 
 
 def _library_error(path: Path, message: str) -> LibraryError:
