@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from builders import MINER_USCC, shipped
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mincredit.engine import evaluate
 from mincredit.facts.loading import FactsFileError, read_facts_file
@@ -187,3 +189,13 @@ def test_a_surrogate_pair_is_one_character_and_accepted(tmp_path: Path):
     path.write_text(SURROGATE_LINE % (MINER_USCC, "\\ud83d\\ude00", "v-1") + "\n", encoding="utf-8")
     (entry,) = read_facts_file(path)
     assert entry.subject is not None and entry.subject.name == "某某矿业😀有限公司"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZa é", min_size=16, max_size=19)
+       | st.builds(lambda first: first + check_character(first),
+                   st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17)))
+def test_the_fast_uscc_check_agrees_with_the_worded_one(code: str):
+    from mincredit.facts.uscc import is_valid_uscc
+
+    assert is_valid_uscc(code) == (uscc_problem(code) is None)

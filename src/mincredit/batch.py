@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
-import operator
 import os
 import re
 import sys
@@ -56,7 +55,7 @@ from mincredit.facts.reading import (
     facts_format,
     parse_jsonl_line,
 )
-from mincredit.facts.uscc import ALPHABET, WEIGHTS
+from mincredit.facts.uscc import is_valid_uscc
 from mincredit.plan import (
     DISSOLVED_REASON,
     MEASURE_FIELDS,
@@ -91,7 +90,6 @@ if TYPE_CHECKING:
 _SUBJECT_KEYS = frozenset({"uscc", "name", "kind", "status", "public_score", "records"})
 _VIOLATION_KEYS = frozenset({"id", "type", "indicator", "tier", "determined_on", "authority", "description"})
 _HONOUR_KEYS = frozenset({"id", "type", "honour", "level", "awarded_on", "valid_until", "authority", "description"})
-_USCC_VALUE = {char: value for value, char in enumerate(ALPHABET)}
 
 
 # --- outcomes ------------------------------------------------------------------------------------------
@@ -127,19 +125,6 @@ def require_pyarrow() -> None:
 
 # --- fast scoring ------------------------------------------------------------------------------------
 
-_USCC_BYTES = bytes(_USCC_VALUE.get(chr(byte), 255) for byte in range(256))   # ASCII byte → value (255: none)
-
-
-def _uscc_ok(code: object) -> bool:
-    """True only for a valid USCC (the facts model checks the same; anything else takes the model's path)."""
-    if type(code) is not str or len(code) != 18 or not code.isascii():
-        return False
-    values = code.encode("ascii").translate(_USCC_BYTES)
-    if 255 in values:
-        return False
-    return bool(values[17] == (31 - sum(map(operator.mul, values, WEIGHTS)) % 31) % 31)
-
-
 def score_raw(plan: ScorePlan, raw: object) -> Score | None:
     """Score a subject given as plain data (a parsed JSON line) if it is plainly valid, else None.
 
@@ -155,7 +140,7 @@ def score_raw(plan: ScorePlan, raw: object) -> Score | None:
     uscc: Any = raw.get("uscc")
     name: Any = raw.get("name")
     kind: Any = raw.get("kind")
-    if not _uscc_ok(uscc) or type(name) is not str or not name or kind != plan.kind:
+    if not is_valid_uscc(uscc) or type(name) is not str or not name or kind != plan.kind:
         return None
     status = raw.get("status", "active")
     if status != "active" and status != "dissolved":

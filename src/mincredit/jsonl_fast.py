@@ -24,13 +24,13 @@ Only the standard library and msgspec are imported here; the plan is handed in b
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import operator
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, final
 
 import msgspec
+
+from mincredit.facts.uscc import is_valid_uscc
 
 if TYPE_CHECKING:
     from mincredit.batch import Score, ScorePlan
@@ -100,15 +100,6 @@ def decode_line(line: bytes) -> PlainSubject | None:
         return None
 
 
-@functools.cache
-def _uscc_alphabet() -> tuple[bytes, tuple[int, ...]]:
-    """The USCC alphabet as a translation table (ASCII byte → value, 255 for none) and the check weights."""
-    from mincredit.facts.uscc import ALPHABET, WEIGHTS
-
-    value_of = {char: value for value, char in enumerate(ALPHABET)}
-    return bytes(value_of.get(chr(byte), 255) for byte in range(256)), tuple(WEIGHTS)
-
-
 def line_scorer(plan: ScorePlan) -> LineScorer:
     """A function scoring one JSON line with ``plan``: its Score and number of records, or None.
 
@@ -124,8 +115,6 @@ def line_scorer(plan: ScorePlan) -> LineScorer:
     # indicator → {tier: points}: a tier the indicator does not have (0, negative, too high) is simply absent
     tier_points = {code: {tier: points for tier, points in enumerate(row) if points is not None}
                    for code, row in plan.tiers_by_code.items()}
-    uscc_values, weights = _uscc_alphabet()
-    mul = operator.mul
 
     def score(line: bytes) -> tuple[Score, int] | None:
         try:
@@ -133,10 +122,7 @@ def line_scorer(plan: ScorePlan) -> LineScorer:
         except ValueError:      # msgspec.DecodeError and its ValidationError, and UnicodeDecodeError
             return None
         uscc, name, kind = subject.uscc, subject.name, subject.kind
-        if kind != plan_kind or not name or len(uscc) != 18 or not uscc.isascii():
-            return None
-        values = uscc.encode("ascii").translate(uscc_values)
-        if 255 in values or values[17] != (31 - sum(map(mul, values, weights)) % 31) % 31:
+        if kind != plan_kind or not name or not is_valid_uscc(uscc):
             return None
         status = subject.status
         public: Decimal | None = None
