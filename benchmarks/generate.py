@@ -40,7 +40,7 @@ def uscc(number: int) -> str:
 
 def tier_keys(rulebook_path: Path | None = None) -> list[tuple[str, int]]:
     """Every (indicator, tier) of the shipped miner rulebook, read with mincredit's own loader."""
-    from mincredit.rules.registry import load_rulebook
+    from mincredit.rules._registry import load_rulebook
 
     rulebook = load_rulebook(str(rulebook_path) if rulebook_path else "miner")
     return sorted(rulebook.tiers)

@@ -115,8 +115,8 @@ def variants(data: Path, out: Path, python: str) -> list[Variant]:
 
 def export_table(data: Path) -> None:
     """The rulebook's table for the peers: points, levels, the formula as integer multipliers, the bands."""
-    from mincredit.batch import first_day_counting
-    from mincredit.rules.registry import load_rulebook
+    from mincredit._batch import first_day_counting
+    from mincredit.rules._registry import load_rulebook
 
     rulebook = load_rulebook("miner")
     denominator = 10 ** max(-rulebook.public_weight.as_tuple().exponent,  # type: ignore[operator]
@@ -235,7 +235,7 @@ def load_average() -> float:
 
 def compile_time(repeat: int = 20) -> float:
     """Median time to load and compile the shipped miner rulebook, in this process after the first."""
-    from mincredit.rules.registry import load_rulebook
+    from mincredit.rules._registry import load_rulebook
 
     load_rulebook("miner")
     times = []

@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mincredit.facts.models import Subject
-from mincredit.rules.compiling import CompiledRulebook
-from mincredit.rules.registry import load_rulebook
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._registry import load_rulebook
 
 MINER_USCC = "91150600MA13R7T5Q6"
 OTHER_MINER_USCC = "91150200MA0N8K2L4Q"

@@ -17,8 +17,8 @@ from builders import MINER_USCC, OTHER_MINER_USCC, generated_population, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mincredit import batch
-from mincredit.batch import (
+from mincredit import _batch as batch
+from mincredit._batch import (
     BatchRequest,
     Score,
     ScorePlan,
@@ -29,12 +29,12 @@ from mincredit.batch import (
     quick_json,
     run_batch,
 )
+from mincredit._decimals import exact
+from mincredit._engine import SubjectResult, evaluate
+from mincredit._periods import period_end
 from mincredit.cli import main
-from mincredit.decimals import exact
-from mincredit.engine import SubjectResult, evaluate
-from mincredit.facts.loading import read_facts_file, validate_subject
-from mincredit.facts.uscc import check_character
-from mincredit.periods import period_end
+from mincredit.facts._uscc import check_character
+from mincredit.facts._validating import read_facts_file, validate_subject
 
 RULEBOOK = shipped("miner")
 AS_OF = dt.date(2024, 6, 30)
@@ -139,7 +139,7 @@ def summary(result: Any) -> tuple[Any, ...]:
 
 
 def reference(raw: Any) -> tuple[Any, ...]:
-    """What mincredit.engine.evaluate makes of a subject: its result summary or its error messages."""
+    """What mincredit._engine.evaluate makes of a subject: its result summary or its error messages."""
     evaluation = evaluate([validate_subject(raw, file=None, index=0, line=None)], RULEBOOK, AS_OF)
     if evaluation.errors:
         return ("errors", tuple(error.describe() for error in evaluation.errors))
@@ -462,7 +462,7 @@ def test_a_plain_record_a_blacklist_trigger_takes_goes_to_the_engine() -> None:
     trigger = source.blacklist.triggers[0]
     loose = trigger.model_copy(update={"when": [trigger.when[0]]})           # record_type: violation, nothing else
     widened = source.model_copy(update={"blacklist": source.blacklist.model_copy(update={"triggers": [loose]})})
-    from mincredit.rules.compiling import compile_rulebook
+    from mincredit.rules._compiling import compile_rulebook
 
     rulebook = compile_rulebook(widened)
     plan = ScorePlan(rulebook, AS_OF)
@@ -480,7 +480,7 @@ def test_a_plain_record_a_blacklist_trigger_takes_goes_to_the_engine() -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-10 ** 30, max_value=10 ** 30)
        | st.integers(min_value=-10 ** 20, max_value=10 ** 20).map(lambda n: Decimal(n).scaleb(3)))
 def test_exact_keeps_the_value_and_drops_positive_exponent_and_trailing_zeros(value: Decimal) -> None:
-    # batch scoring and the engine share mincredit.decimals.exact; this pins what it does
+    # batch scoring and the engine share mincredit._decimals.exact; this pins what it does
     result = exact(value)
     exponent = result.as_tuple().exponent
     text = format(result, "f")
@@ -494,7 +494,7 @@ def test_exact_keeps_the_value_and_drops_positive_exponent_and_trailing_zeros(va
     ("812.35000000000000000000000000000000000010", "812.3500000000000000000000000000000000001"),
     ("1234567890123456789012345678901234567890E+2", "123456789012345678901234567890123456789000")])
 def test_exact_by_hand(value: str, text: str) -> None:
-    from mincredit.engine import exact
+    from mincredit._engine import exact
 
     assert str(exact(Decimal(value))) == str(exact(Decimal(value))) == text
 
@@ -510,16 +510,17 @@ def test_evaluate_loads_only_what_it_needs(tmp_path: Path) -> None:
     cold = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
     assert cold.returncode == 0, cold.stderr
     loaded = set(cold.stdout.split())
-    for heavy in ("mincredit.lint.command", "mincredit.diff", "mincredit.replay", "mincredit.scenarios",
-                  "mincredit.measures_cli", "mincredit.engine", "mincredit.analysis", "mincredit.backends.durable",
-                  "mincredit.columnar", "matplotlib", "pint", "numpy", "pyarrow", "rich.table", "durable"):
+    for heavy in ("mincredit.lint._command", "mincredit._diff", "mincredit._replay", "mincredit._scenarios",
+                  "mincredit.cli._repair_blacklist", "mincredit._engine", "mincredit._timeline",
+                  "mincredit._backends.durable",
+                  "mincredit._columnar", "matplotlib", "pint", "numpy", "pyarrow", "rich.table", "durable"):
         assert heavy not in loaded, heavy
     # With the rulebook's plan basis in the cache (the first run put it there), not even the models load.
     warm = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
     assert warm.returncode == 0, warm.stderr
     loaded = set(warm.stdout.split())
-    for heavy in ("pydantic", "pydantic_core", "ruamel.yaml", "mincredit.rules.schema", "mincredit.rules.registry",
-                  "mincredit.facts.models", "mincredit.consequences", "mincredit.program", "chinese_calendar"):
+    for heavy in ("pydantic", "pydantic_core", "ruamel.yaml", "mincredit.rules._schema", "mincredit.rules._registry",
+                  "mincredit.facts._models", "mincredit._consequences", "mincredit._conditions", "chinese_calendar"):
         assert heavy not in loaded, heavy
 
 
@@ -536,8 +537,8 @@ def test_commands_listed_by_name_are_the_registered_ones() -> None:
 
 
 def test_resolving_one_version_reads_only_the_others_identity(tmp_path: Path) -> None:
-    from mincredit.rules.loading import RulebookError
-    from mincredit.rules.registry import RulebookLibrary
+    from mincredit.rules._loading import RulebookError
+    from mincredit.rules._registry import RulebookLibrary
 
     shipped_file = ROOT / "rulebooks" / "miner.yaml"
     history = tmp_path / "history"

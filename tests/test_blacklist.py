@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from mincredit.engine import SubjectResult, evaluate_subject
-from mincredit.facts.models import Subject
-from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
-from mincredit.rules.registry import load_rulebook
+from mincredit._engine import SubjectResult, evaluate_subject
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
+from mincredit.rules._registry import load_rulebook
 
 MINER = "91150600MA13R7T5Q6"
 D = dt.date

@@ -31,10 +31,10 @@ from test_batch import (  # noqa: E402
     write_jsonl,
 )
 
-from mincredit import batch  # noqa: E402
-from mincredit.batch import MEASURE_FIELDS, BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
-from mincredit.columnar import RECORD_COLUMNS, SUBJECT_COLUMNS, evaluate_table  # noqa: E402
-from mincredit.facts.loading import FactsFileError  # noqa: E402
+from mincredit import _batch as batch  # noqa: E402
+from mincredit._batch import MEASURE_FIELDS, BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
+from mincredit._columnar import RECORD_COLUMNS, SUBJECT_COLUMNS, evaluate_table  # noqa: E402
+from mincredit.facts._validating import FactsFileError  # noqa: E402
 
 RULEBOOK = shipped("miner")
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,7 +283,7 @@ def test_columnar_output_carries_every_field_but_the_explanations(tmp_path: Path
 
 
 def test_a_table_in_memory_is_evaluated_in_slices_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mincredit import columnar
+    from mincredit import _columnar as columnar
 
     subjects = population(120, seed=5)
     expected = explained_lines_of(tmp_path, subjects)
@@ -431,7 +431,7 @@ def test_names_with_surrounding_spaces_among_many_subjects(tmp_path: Path) -> No
 def test_texts_with_surrounding_spaces_are_told_from_their_bytes() -> None:
     """The byte test that picks texts which may start or end with a space misses none of them (and the regular
     expression then decides), whatever the number of texts, their nulls or their slice."""
-    from mincredit.columnar import _empty_or_edge_space
+    from mincredit._columnar import _empty_or_edge_space
 
     spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
     assert len(spaces) == 29
@@ -455,7 +455,7 @@ def test_units_evaluated_before_the_split_check_ends_wait_for_it(tmp_path: Path,
     ends is handed on only after, and evaluated again when one of its subjects turns out split."""
     import time
 
-    from mincredit import columnar
+    from mincredit import _columnar as columnar
 
     subjects = population(30, seed=8)
     rows = rows_of(subjects)

@@ -8,11 +8,11 @@ import json
 from functools import cache
 from typing import Any
 
-from mincredit.engine import SubjectResult, evaluate, evaluate_subject
-from mincredit.facts.models import Subject
-from mincredit.report import evaluation_data
-from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
-from mincredit.rules.registry import load_rulebook
+from mincredit._engine import SubjectResult, evaluate, evaluate_subject
+from mincredit._report import evaluation_data
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
+from mincredit.rules._registry import load_rulebook
 
 D = dt.date
 MINER, AGENCY = "91150600MA13R7T5Q6", "12150000MB1A2C3D4A"
@@ -155,7 +155,7 @@ def test_a_document_without_the_new_fields_keeps_its_exact_keys() -> None:
 def test_every_rule_of_the_new_blocks_quotes_the_regulation_verbatim_at_its_line() -> None:
     from pathlib import Path
 
-    from mincredit.rules.measures import ArticleRule, BlacklistTrigger
+    from mincredit.rules._schema_articles import ArticleRule, BlacklistTrigger
 
     path = Path(__file__).resolve().parent.parent / "docs" / "regulation" / "000_c25b4c134fa0cdc3.txt"
     raw = path.read_text(encoding="utf-8")

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mincredit.engine import SubjectResult, evaluate, evaluate_subject
-from mincredit.facts.models import Subject
-from mincredit.rules.compiling import CompiledRulebook
-from mincredit.rules.registry import load_rulebook
+from mincredit._engine import SubjectResult, evaluate, evaluate_subject
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._registry import load_rulebook
 
 D = dt.date
 MINER, AGENCY = "91150600MA13R7T5Q6", "12150000MB1A2C3D4A"

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from fixtures.versions_library import POPULATION, REVISION, SHIPPED, revised_library
 
+from mincredit._diff import ERROR, NOT_EVALUATED, RuleChange, diff_rulebooks, histogram, rule_changes, score_summary
+from mincredit._yaml import read_yaml
 from mincredit.cli import main
-from mincredit.diff import ERROR, NOT_EVALUATED, RuleChange, diff_rulebooks, histogram, rule_changes, score_summary
-from mincredit.facts.loading import read_facts_file
-from mincredit.rules.compiling import compile_rulebook
-from mincredit.rules.loading import load_rulebook_file
-from mincredit.rules.registry import load_rulebook
-from mincredit.yaml_source import read_yaml
+from mincredit.facts._validating import read_facts_file
+from mincredit.rules._compiling import compile_rulebook
+from mincredit.rules._loading import load_rulebook_file
+from mincredit.rules._registry import load_rulebook
 
 AS_OF = dt.date(2024, 6, 30)
 MEANING_AREAS = {"formula", "grade", "honour", "retention", "indicator", "tier"}

@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mincredit.analysis import Analysis, analyse
-from mincredit.backends import NATIVE, Backend, backend_named
-from mincredit.backends.durable import DurableUnavailable, available
-from mincredit.engine import _violation_items, rulebook_errors
-from mincredit.facts.models import Subject
-from mincredit.rules.compiling import CompiledRulebook
-from mincredit.rules.registry import load_rulebook
-from mincredit.yaml_source import decode_utf8, read_yaml
+from mincredit._backends import NATIVE, Backend, backend_named
+from mincredit._backends.durable import DurableUnavailable, available
+from mincredit._engine import _violation_items, rulebook_errors
+from mincredit._timeline import Analysis, analyse
+from mincredit._yaml import decode_utf8, read_yaml
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._registry import load_rulebook
 
 needs_durable = pytest.mark.skipif(not available(), reason="durable_rules cannot be imported here (not installed, "
                                                            "or Python 3.13+, where 2.0.28 fails to import)")
@@ -177,7 +177,7 @@ def test_more_subjects_than_durable_rules_has_states() -> None:
 
 @needs_durable
 def test_two_rulebooks_and_two_backends_in_one_process() -> None:
-    from mincredit.backends.durable import DurableBackend
+    from mincredit._backends.durable import DurableBackend
 
     first, second = DurableBackend(), DurableBackend()
     for name in ("miner", "agency"):

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from builders import AGENCY_USCC, honour, miner, shipped, subject_data, violation
 
-from mincredit.engine import evaluate, evaluate_subject
-from mincredit.facts.models import Subject
-from mincredit.report import evaluation_json
+from mincredit._engine import evaluate, evaluate_subject
+from mincredit._report import evaluation_json
+from mincredit.facts._models import Subject
 
 AS_OF = dt.date(2024, 6, 30)
 

@@ -12,9 +12,9 @@ from builders import MINER_USCC, shipped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mincredit.engine import evaluate
-from mincredit.facts.loading import FactsFileError, read_facts_file
-from mincredit.facts.uscc import check_character, uscc_problem
+from mincredit._engine import evaluate
+from mincredit.facts._uscc import check_character, uscc_problem
+from mincredit.facts._validating import FactsFileError, read_facts_file
 
 BROKEN = """\
 subjects:
@@ -196,6 +196,6 @@ def test_a_surrogate_pair_is_one_character_and_accepted(tmp_path: Path):
        | st.builds(lambda first: first + check_character(first),
                    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17)))
 def test_the_fast_uscc_check_agrees_with_the_worded_one(code: str):
-    from mincredit.facts.uscc import is_valid_uscc
+    from mincredit.facts._uscc import is_valid_uscc
 
     assert is_valid_uscc(code) == (uscc_problem(code) is None)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from mincredit.rules.loading import load_rulebook_file
-from mincredit.rules.schema import Bound, QuantityCondition, Rulebook
+from mincredit.rules._loading import load_rulebook_file
+from mincredit.rules._schema import Bound, QuantityCondition, Rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 RULEBOOKS = {kind: ROOT / "rulebooks" / f"{kind}.yaml" for kind in ("miner", "agency")}
@@ -27,7 +27,7 @@ REGISTER = ROOT / "docs" / "interpretations.md"
 REGULATION = ROOT / "docs" / "regulation" / "000_c25b4c134fa0cdc3.txt"
 
 NAMED_BLOCKS = {"grades", "formula", "honours", "retention", "quantities", "indicators", "rulebook.effective"}
-# arts. 10–11, 15–28 (mincredit.rules.measures)
+# arts. 10–11, 15–28 (mincredit.rules._schema_articles)
 NAMED_BLOCKS |= {"blacklist", "repair", "removal", "objections", "consequences", "derived"}
 TIER_REFERENCE = re.compile(r"^([MA]\d{2})\.(\d+)$")
 INDICATOR_REFERENCE = re.compile(r"^[MA]\d{2}$")

@@ -1,4 +1,4 @@
-"""The msgspec path of JSON Lines (mincredit.jsonl_fast) changes no output: every line, valid or not, gives the same
+"""The msgspec path of JSON Lines (mincredit._jsonl_fast) changes no output: every line, valid or not, gives the same
 bytes and the same errors with it as without it, and what it scores is what the engine makes of the subject."""
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from builders import generated_population, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mincredit import batch, jsonl_fast
-from mincredit.batch import BatchRequest, Score, ScorePlan, quick_json, run_batch, score_raw
-from mincredit.engine import evaluate
-from mincredit.facts.loading import validate_subject
-from mincredit.facts.uscc import check_character
-from mincredit.rules.compiling import CompiledRulebook, compile_rulebook
+from mincredit import _batch as batch
+from mincredit import _jsonl_fast as jsonl_fast
+from mincredit._batch import BatchRequest, Score, ScorePlan, quick_json, run_batch, score_raw
+from mincredit._engine import evaluate
+from mincredit.facts._uscc import check_character
+from mincredit.facts._validating import validate_subject
+from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 
 AS_OF = dt.date(2024, 6, 30)
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ def dump(value: Any, style: tuple[str, str, bool] = (",", ":", False)) -> str:
 
 @contextlib.contextmanager
 def without_fast_path() -> Iterator[None]:
-    """JsonlUnit.run as it was before mincredit.jsonl_fast: quick_json and score_raw, then the model and engine."""
+    """JsonlUnit.run as it was before mincredit._jsonl_fast: quick_json and score_raw, then the model and engine."""
     with mock.patch.object(jsonl_fast, "line_scorer", lambda plan: lambda line: None):
         yield
 
@@ -542,8 +543,8 @@ def test_the_unit_scorer_is_bound_once_per_unit(tmp_path: Path) -> None:
 def test_the_honour_levels_are_the_facts_models_levels() -> None:
     from typing import get_args
 
-    from mincredit.facts.models import HonourLevelName
-    from mincredit.jsonl_fast import HonourLevel
-    from mincredit.plan import HONOUR_LEVEL_NAMES
+    from mincredit._jsonl_fast import HonourLevel
+    from mincredit._plan import HONOUR_LEVEL_NAMES
+    from mincredit.facts._models import HonourLevelName
 
     assert set(get_args(HonourLevel)) == set(get_args(HonourLevelName)) == HONOUR_LEVEL_NAMES

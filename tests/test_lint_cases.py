@@ -13,11 +13,11 @@ from types import ModuleType
 
 import pytest
 
-from mincredit.lint import checks
-from mincredit.lint.codes import CODES, COMPILE_REFUSES
-from mincredit.lint.runner import lint_bytes, lint_text
-from mincredit.rules.compiling import RulebookInvalid, compile_rulebook
-from mincredit.rules.loading import load_rulebook_file
+from mincredit.lint import _checks as checks
+from mincredit.lint._codes import CODES, COMPILE_REFUSES
+from mincredit.lint._runner import lint_bytes, lint_text
+from mincredit.rules._compiling import RulebookInvalid, compile_rulebook
+from mincredit.rules._loading import load_rulebook_file
 
 CASES_DIR = Path(__file__).resolve().parent / "lint_cases"
 BASE = CASES_DIR / "base.yaml"
@@ -89,7 +89,7 @@ def test_every_code_has_a_case() -> None:
 
 
 def test_version_unchanged_after_a_change_is_v001() -> None:
-    from mincredit.lint.command import lint_paths
+    from mincredit.lint._command import lint_paths
 
     case = CASES_DIR / "V001-changed-same-version.yaml"
     assert lint_file(case) == []  # on its own it is a valid rulebook
@@ -102,7 +102,7 @@ def test_version_unchanged_after_a_change_is_v001() -> None:
 
 
 def test_reformatting_is_not_a_change(tmp_path: Path) -> None:
-    from mincredit.lint.command import lint_paths
+    from mincredit.lint._command import lint_paths
 
     text = BASE.read_text(encoding="utf-8")
     reformatted = tmp_path / "base.yaml"
@@ -115,7 +115,7 @@ def test_internal_failure_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(parts: checks.Parts) -> list[checks.Issue]:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("mincredit.lint.runner.check_rulebook", broken)
+    monkeypatch.setattr("mincredit.lint._runner.check_rulebook", broken)
     result = lint_text(BASE.read_text(encoding="utf-8"), "base.yaml")
     assert [(f.code, f.line) for f in result.findings] == [("X001", 1)]
     assert "RuntimeError: a bug" in result.findings[0].message

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from mincredit.cli import main
-from mincredit.lint.codes import CODES
-from mincredit.lint.command import lint_paths
+from mincredit.lint._codes import CODES
+from mincredit.lint._command import lint_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "lint_cases"

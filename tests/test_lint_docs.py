@@ -11,15 +11,15 @@ import pytest
 from ruamel.yaml import YAML
 
 from mincredit.cli import main
-from mincredit.lint.codes import CODES, FAMILIES, explain
-from mincredit.lint.docs import with_codes_section
+from mincredit.lint._codes import CODES, FAMILIES, explain
+from mincredit.lint._docs import with_codes_section
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lint.md"
 
 
 def test_docs_lint_md_is_generated_from_the_package() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert with_codes_section(text) == text, "run: python -m mincredit.lint.docs docs/lint.md"
+    assert with_codes_section(text) == text, "run: python -m mincredit.lint._docs docs/lint.md"
 
 
 def test_every_code_is_documented_in_docs_lint_md() -> None:

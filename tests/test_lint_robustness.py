@@ -19,10 +19,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mincredit.lint.codes import CODES
-from mincredit.lint.runner import FileResult, lint_bytes
-from mincredit.rules.compiling import compile_rulebook
-from mincredit.yaml_source import read_yaml
+from mincredit._yaml import read_yaml
+from mincredit.lint._codes import CODES
+from mincredit.lint._runner import FileResult, lint_bytes
+from mincredit.rules._compiling import compile_rulebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "tests" / "lint_cases" / "base.yaml", ROOT / "rulebooks" / "miner.yaml",

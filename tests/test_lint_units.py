@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mincredit.lint.intervals import End, Interval, gaps, number
-from mincredit.lint.runner import lint_text
-from mincredit.lint.wording import claims
-from mincredit.units import FixedConversion, IncomparableUnits, UnitSystem, UnknownUnit, conversion_problem
+from mincredit._units import FixedConversion, IncomparableUnits, UnitSystem, UnknownUnit, conversion_problem
+from mincredit.lint._intervals import End, Interval, gaps, number
+from mincredit.lint._runner import lint_text
+from mincredit.lint._wording import claims
 
 BASE = Path(__file__).resolve().parent / "lint_cases" / "base.yaml"
 D = Decimal

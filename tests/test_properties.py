@@ -10,8 +10,8 @@ from builders import honour, miner, shipped, violation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mincredit.engine import evaluate_subject
-from mincredit.periods import period_end
+from mincredit._engine import evaluate_subject
+from mincredit._periods import period_end
 
 RULEBOOK = shipped("miner")
 TIER_KEYS = sorted(RULEBOOK.tiers)

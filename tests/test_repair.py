@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from mincredit.analysis import RecordNotFound, repair_question
+from mincredit._engine import evaluate_subject
+from mincredit._timeline import RecordNotFound, repair_question
 from mincredit.cli import main
-from mincredit.engine import evaluate_subject
-from mincredit.facts.models import Subject
-from mincredit.rules.compiling import CompiledRulebook
-from mincredit.rules.registry import load_rulebook
+from mincredit.facts._models import Subject
+from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._registry import load_rulebook
 
 D = dt.date
 MINER = "91150600MA13R7T5Q6"

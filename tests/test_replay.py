@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 from fixtures.versions_library import EXAMPLE, POPULATION, SHIPPED, edited, revised_library
 
-from mincredit.cli import main
-from mincredit.engine import evaluate
-from mincredit.facts.loading import read_facts_file
-from mincredit.replay import (
+from mincredit._engine import evaluate
+from mincredit._replay import (
     DigestMismatch,
     ReplayError,
     atomic_write,
@@ -25,7 +23,9 @@ from mincredit.replay import (
     replay,
     write_record,
 )
-from mincredit.rules.registry import RulebookLibrary, load_rulebook
+from mincredit.cli import main
+from mincredit.facts._validating import read_facts_file
+from mincredit.rules._registry import RulebookLibrary, load_rulebook
 
 AS_OF = "2024-06-30"
 

@@ -14,11 +14,11 @@ import pytest
 from builders import MINER_USCC, generated_population, shipped
 from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
 
-from mincredit.batch import ScorePlan
-from mincredit.plan import PlanBasis
-from mincredit.rules.cache import RulebookCache, code_fingerprint
-from mincredit.rules.compiling import compile_rulebook
-from mincredit.rules.loading import load_rulebook_file
+from mincredit._batch import ScorePlan
+from mincredit._plan import PlanBasis
+from mincredit.rules._cache import RulebookCache, code_fingerprint
+from mincredit.rules._compiling import compile_rulebook
+from mincredit.rules._loading import load_rulebook_file
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2024, 6, 30)

@@ -11,8 +11,8 @@ from decimal import Decimal
 import annex_text
 import pytest
 
-from mincredit.rules.registry import load_rulebook_source
-from mincredit.rules.schema import Rulebook
+from mincredit.rules._registry import load_rulebook_source
+from mincredit.rules._schema import Rulebook
 
 
 def _rulebook(name: str) -> Rulebook:

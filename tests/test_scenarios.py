@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from mincredit._scenarios import run_scenarios
 from mincredit.cli import main
-from mincredit.scenarios import run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "rulebooks" / "scenarios"

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fixtures.versions_library import EXAMPLE, POPULATION, REVISION, SHIPPED, edited, revised_library
 
+from mincredit._engine import evaluate
 from mincredit.cli import main
-from mincredit.engine import evaluate
-from mincredit.facts.loading import read_facts_file
-from mincredit.rules.digest import rulebook_digest
-from mincredit.rules.loading import load_rulebook_file
-from mincredit.rules.registry import (
+from mincredit.facts._validating import read_facts_file
+from mincredit.rules._digest import rulebook_digest
+from mincredit.rules._loading import load_rulebook_file
+from mincredit.rules._registry import (
     LibraryError,
     NoVersionInForce,
     RulebookLibrary,
@@ -247,7 +247,7 @@ def test_cli_library_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_the_hypothetical_revision_fixture_lints_clean():
-    from mincredit.lint.runner import lint_bytes
+    from mincredit.lint._runner import lint_bytes
 
     fixture = Path(__file__).resolve().parent / "fixtures" / "miner-hypothetical-revision.yaml"
     assert [f.code for f in lint_bytes(fixture.read_bytes(), str(fixture)).findings] == []

@@ -8,7 +8,7 @@ import chinese_calendar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mincredit.workdays import Counting, add_working_days, calendar_years
+from mincredit._workdays import Counting, add_working_days, calendar_years
 
 D = dt.date
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mincredit.lazy import lazy_names
+from mincredit._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from mincredit.batch import Score, SubjectErrors, evaluate_stream
-    from mincredit.columnar import evaluate_table
-    from mincredit.engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
+    from mincredit._batch import Score, SubjectErrors, evaluate_stream
+    from mincredit._columnar import evaluate_table
+    from mincredit._engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
     from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
     from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
 
@@ -54,23 +54,23 @@ __all__ = [
 
 _HOME = {
     "CompiledRulebook": "mincredit.rules",
-    "Evaluation": "mincredit.engine",
+    "Evaluation": "mincredit._engine",
     "FactError": "mincredit.facts",
     "FactsDocument": "mincredit.facts",
     "HonourRecord": "mincredit.facts",
-    "Item": "mincredit.engine",
+    "Item": "mincredit._engine",
     "RulebookError": "mincredit.rules",
     "RulebookInvalid": "mincredit.rules",
-    "Score": "mincredit.batch",
+    "Score": "mincredit._batch",
     "Subject": "mincredit.facts",
-    "SubjectErrors": "mincredit.batch",
-    "SubjectResult": "mincredit.engine",
+    "SubjectErrors": "mincredit._batch",
+    "SubjectResult": "mincredit._engine",
     "UnknownRulebook": "mincredit.rules",
     "ViolationRecord": "mincredit.facts",
-    "evaluate": "mincredit.engine",
-    "evaluate_stream": "mincredit.batch",
-    "evaluate_subject": "mincredit.engine",
-    "evaluate_table": "mincredit.columnar",
+    "evaluate": "mincredit._engine",
+    "evaluate_stream": "mincredit._batch",
+    "evaluate_subject": "mincredit._engine",
+    "evaluate_table": "mincredit._columnar",
     "load_rulebook": "mincredit.rules",
     "read_facts_file": "mincredit.facts",
 }

@@ -1,19 +1,19 @@
 """Fact models (the public interchange format) and facts-file reading.
 
 The names are imported from their modules when first used, so that importing a light module of this
-package (``mincredit.facts.reading``, ``mincredit.facts.uscc``) does not build the pydantic models.
+package (``mincredit.facts._reading``, ``mincredit.facts._uscc``) does not build the pydantic models.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mincredit.lazy import lazy_names
+from mincredit._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from mincredit.facts.loading import read_facts_file
-    from mincredit.facts.models import FactsDocument, HonourRecord, Record, Subject, ViolationRecord
-    from mincredit.facts.reading import FactError, FactsFileError, SubjectEntry
+    from mincredit.facts._models import FactsDocument, HonourRecord, Record, Subject, ViolationRecord
+    from mincredit.facts._reading import FactError, FactsFileError, SubjectEntry
+    from mincredit.facts._validating import read_facts_file
 
 __all__ = [
     "FactError",
@@ -28,15 +28,15 @@ __all__ = [
 ]
 
 _HOME = {
-    "FactError": "mincredit.facts.reading",
-    "FactsFileError": "mincredit.facts.reading",
-    "SubjectEntry": "mincredit.facts.reading",
-    "read_facts_file": "mincredit.facts.loading",
-    "FactsDocument": "mincredit.facts.models",
-    "HonourRecord": "mincredit.facts.models",
-    "Record": "mincredit.facts.models",
-    "Subject": "mincredit.facts.models",
-    "ViolationRecord": "mincredit.facts.models",
+    "FactError": "mincredit.facts._reading",
+    "FactsFileError": "mincredit.facts._reading",
+    "SubjectEntry": "mincredit.facts._reading",
+    "read_facts_file": "mincredit.facts._validating",
+    "FactsDocument": "mincredit.facts._models",
+    "HonourRecord": "mincredit.facts._models",
+    "Record": "mincredit.facts._models",
+    "Subject": "mincredit.facts._models",
+    "ViolationRecord": "mincredit.facts._models",
 }
 
 

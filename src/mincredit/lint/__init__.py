@@ -4,7 +4,7 @@ The package is split so that the rules are written once:
 
 * :mod:`.codes` — every finding code with its severity and documentation (``--explain``, docs/lint.md);
 * :mod:`.checks` — the semantic checks on a validated rulebook, shared with
-  :func:`mincredit.rules.compiling.compile_rulebook`, which refuses a rulebook with some of them;
+  :func:`mincredit.rules._compiling.compile_rulebook`, which refuses a rulebook with some of them;
 * :mod:`.intervals`, :mod:`.wording` — the range arithmetic and the reading of 以上/以下 in the wording;
 * :mod:`.runner` — one file from bytes to findings (YAML, schema, checks, ``--against``);
 * :mod:`.output` — text, JSON and SARIF 2.1.0;

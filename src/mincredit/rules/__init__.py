@@ -1,20 +1,20 @@
 """Rulebooks: schema, loading, compiling.
 
 The names are imported from their modules when first used, so that importing a light module of this
-package (``mincredit.rules.cache``) does not import pydantic and the rulebook models.
+package (``mincredit.rules._cache``) does not import pydantic and the rulebook models.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mincredit.lazy import lazy_names
+from mincredit._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from mincredit.rules.compiling import CompiledRulebook, RulebookInvalid, compile_rulebook
-    from mincredit.rules.loading import RulebookError, load_rulebook_file
-    from mincredit.rules.registry import UnknownRulebook, load_rulebook, shipped_rulebook_ids
-    from mincredit.rules.schema import Rulebook
+    from mincredit.rules._compiling import CompiledRulebook, RulebookInvalid, compile_rulebook
+    from mincredit.rules._loading import RulebookError, load_rulebook_file
+    from mincredit.rules._registry import UnknownRulebook, load_rulebook, shipped_rulebook_ids
+    from mincredit.rules._schema import Rulebook
 
 __all__ = [
     "CompiledRulebook",
@@ -29,15 +29,15 @@ __all__ = [
 ]
 
 _HOME = {
-    "CompiledRulebook": "mincredit.rules.compiling",
-    "RulebookInvalid": "mincredit.rules.compiling",
-    "compile_rulebook": "mincredit.rules.compiling",
-    "RulebookError": "mincredit.rules.loading",
-    "load_rulebook_file": "mincredit.rules.loading",
-    "UnknownRulebook": "mincredit.rules.registry",
-    "load_rulebook": "mincredit.rules.registry",
-    "shipped_rulebook_ids": "mincredit.rules.registry",
-    "Rulebook": "mincredit.rules.schema",
+    "CompiledRulebook": "mincredit.rules._compiling",
+    "RulebookInvalid": "mincredit.rules._compiling",
+    "compile_rulebook": "mincredit.rules._compiling",
+    "RulebookError": "mincredit.rules._loading",
+    "load_rulebook_file": "mincredit.rules._loading",
+    "UnknownRulebook": "mincredit.rules._registry",
+    "load_rulebook": "mincredit.rules._registry",
+    "shipped_rulebook_ids": "mincredit.rules._registry",
+    "Rulebook": "mincredit.rules._schema",
 }
 
 

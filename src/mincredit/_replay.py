@@ -1,0 +1,352 @@
+"""Evaluation records and audit replay.
+
+An evaluation record (``mincredit evaluate … --record OUT.json``) keeps what an
+auditor needs to replay an evaluation years later, bit for bit: the results
+exactly as ``evaluate --format json`` prints them, the rulebook's id, version
+and digest, the as-of date, the library version, and the digest of the facts
+as evaluated.  :func:`replay` loads the recorded rulebook version, checks both
+digests, evaluates again and compares field by field.  docs/versions.md
+describes the record format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from mincredit._decimals import canonical_value
+from mincredit._engine import Evaluation, evaluate
+from mincredit._report import evaluation_data
+from mincredit.facts._validating import SubjectEntry, read_facts_file
+from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._registry import RulebookLibrary, UnknownRulebook, resolve_rulebook
+
+RECORD_KIND = "mincredit evaluation record"
+RECORD_FORMAT = 1
+
+# What identifies an error for replay: not the file it was read from nor its line (a record replays
+# against a copy of the facts kept elsewhere, or reformatted), but whom it concerns and what it says.
+_ERROR_KEYS = ("subject_index", "uscc", "name", "record_id", "field", "message")
+
+
+# --- facts digest -----------------------------------------------------------------------------------
+
+def canonical_facts(entries: Iterable[SubjectEntry]) -> list[Any]:
+    """The facts as evaluated, one item per subject in input order (see :func:`facts_digest`)."""
+    canonical: list[Any] = []
+    for entry in entries:
+        if entry.subject is not None:
+            # Fields at their defaults are left out, so that a fact model growing an optional field
+            # (with a default) keeps the digests of facts recorded before it grew.
+            canonical.append(canonical_value(entry.subject.model_dump(mode="python", exclude_defaults=True)))
+        else:
+            canonical.append({"unreadable": [
+                {key: value for key, value in error.as_dict().items() if key in _ERROR_KEYS}
+                for error in entry.errors]})
+    return canonical
+
+
+def facts_digest(entries: Iterable[SubjectEntry]) -> str:
+    """``sha256:<hex>`` of the facts as evaluated, independent of how the facts file is written.
+
+    Hashed: a JSON list with one item per subject, in the order of the file.  A valid subject is its
+    validated model (every field whose value is not the model's default), numbers as normalised decimals (850, 850.0 and
+    8.5E2 are the same), dates as YYYY-MM-DD.  A subject that could not be read is
+    ``{"unreadable": [its errors without file and line]}``.  Serialised with sorted keys, no
+    insignificant whitespace, UTF-8.  So YAML vs JSON, comments, key order, quoting and layout do not
+    change the digest; a changed value, an added, removed or reordered subject does.
+    """
+    text = json.dumps(canonical_facts(entries), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- writing records --------------------------------------------------------------------------------
+
+def library_version() -> str:
+    try:
+        return metadata.version("mincredit")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def evaluation_record(evaluation: Evaluation, entries: Sequence[SubjectEntry], *,
+                      facts_file: str | None = None, recorded_at: dt.datetime | None = None) -> dict[str, Any]:
+    """The record of one evaluation of ``entries``, as JSON-ready data."""
+    moment = recorded_at or dt.datetime.now(dt.UTC)
+    return {
+        "record": RECORD_KIND,
+        "format": RECORD_FORMAT,
+        "recorded_at": moment.isoformat(timespec="seconds"),
+        "library": {"name": "mincredit", "version": library_version()},
+        "rulebook": {"id": evaluation.rulebook.id, "version": evaluation.rulebook.version,
+                     "digest": evaluation.rulebook.digest},
+        "as_of": evaluation.as_of.isoformat(),
+        "facts": {"file": facts_file, "subjects": len(entries), "digest": facts_digest(entries)},
+        "evaluation": evaluation_data(evaluation),
+    }
+
+
+def record_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: a crash leaves the old file (or none), never half a file.
+
+    The bytes go to a temporary file in the same directory, which is flushed and fsync'ed, then renamed
+    over ``path`` (``os.replace`` is atomic within one file system) and the directory is fsync'ed.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it 0600; give it the mode a new file gets
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):   # not every platform can open a directory
+        directory_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
+
+
+def write_record(path: str | Path, record: dict[str, Any]) -> None:
+    atomic_write(path, record_json(record).encode("utf-8"))
+
+
+# --- reading records --------------------------------------------------------------------------------
+
+class ReplayError(Exception):
+    """The record cannot be replayed: unreadable, or its rulebook cannot be found."""
+
+
+class DigestMismatch(ReplayError):
+    """The facts or the rulebook given are not the ones the record was made with."""
+
+    def __init__(self, which: Literal["facts", "rulebook"], recorded: str, found: str, detail: str,
+                 hint: str = "") -> None:
+        self.which = which
+        self.recorded = recorded
+        self.found = found
+        super().__init__(f"the {which} digest does not match the record: the record says {recorded}, "
+                         f"{detail} has {found}" + (f"; {hint}" if hint else ""))
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """A record read back: what replay needs from it, and the whole data."""
+
+    rulebook_id: str
+    rulebook_version: str
+    rulebook_digest: str
+    as_of: dt.date
+    facts_digest: str
+    library_version: str
+    evaluation: dict[str, Any]
+    data: dict[str, Any]
+
+
+def _field(data: Any, *path: str) -> Any:
+    value = data
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise ReplayError(f"this is not a mincredit evaluation record: it has no {'.'.join(path)}")
+        value = value[key]
+    return value
+
+
+def parse_record(data: Any) -> EvaluationRecord:
+    if _field(data, "record") != RECORD_KIND:
+        raise ReplayError(f"this is not a mincredit evaluation record (its 'record' is not {RECORD_KIND!r})")
+    if _field(data, "format") != RECORD_FORMAT:
+        raise ReplayError(f"the record has format {data['format']!r}; this mincredit reads format {RECORD_FORMAT}")
+    strings = {name: _field(data, *path) for name, path in {
+        "id": ("rulebook", "id"), "version": ("rulebook", "version"), "digest": ("rulebook", "digest"),
+        "as_of": ("as_of",), "facts": ("facts", "digest"), "library": ("library", "version"),
+    }.items()}
+    for name, value in strings.items():
+        if not isinstance(value, str):
+            raise ReplayError(f"the record's {name} must be text, not {value!r}")
+    try:
+        as_of = dt.date.fromisoformat(strings["as_of"])
+    except ValueError:
+        raise ReplayError(f"the record's as_of {strings['as_of']!r} is not a date") from None
+    evaluation = _field(data, "evaluation")
+    if not isinstance(evaluation, dict) or not isinstance(evaluation.get("results"), list):
+        raise ReplayError("the record's evaluation has no list of results")
+    return EvaluationRecord(strings["id"], strings["version"], strings["digest"], as_of, strings["facts"],
+                            strings["library"], evaluation, data)
+
+
+def read_record(path: str | Path) -> EvaluationRecord:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReplayError(f"cannot read the record {path}: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ReplayError(f"the record {path} is not valid JSON ({error.msg}, line {error.lineno})") from None
+    return parse_record(data)
+
+
+# --- replay -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """One field whose replayed value differs from the recorded one (``None`` where absent)."""
+
+    subject: str
+    field: str
+    recorded: Any
+    replayed: Any
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    record: EvaluationRecord
+    rulebook: CompiledRulebook
+    evaluation: Evaluation
+    differences: tuple[Difference, ...]
+    library_version: str
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+
+_ABSENT = object()
+
+
+def _compare(recorded: Any, replayed: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """Every leaf where two JSON values differ, with its path; lists of records are matched by record id."""
+    if isinstance(recorded, dict) and isinstance(replayed, dict):
+        for key in list(recorded) + [key for key in replayed if key not in recorded]:
+            yield from _compare(recorded.get(key, _ABSENT), replayed.get(key, _ABSENT),
+                                f"{path}.{key}" if path else str(key))
+        return
+    if isinstance(recorded, list) and isinstance(replayed, list):
+        keyed_recorded = _keyed(recorded)
+        keyed_replayed = _keyed(replayed)
+        if keyed_recorded is not None and keyed_replayed is not None:
+            for key in list(keyed_recorded) + [key for key in keyed_replayed if key not in keyed_recorded]:
+                yield from _compare(keyed_recorded.get(key, _ABSENT), keyed_replayed.get(key, _ABSENT),
+                                    f"{path}[{key}]")
+            return
+        for index in range(max(len(recorded), len(replayed))):
+            yield from _compare(recorded[index] if index < len(recorded) else _ABSENT,
+                                replayed[index] if index < len(replayed) else _ABSENT, f"{path}[{index}]")
+        return
+    if recorded is _ABSENT or replayed is _ABSENT or type(recorded) is not type(replayed) or recorded != replayed:
+        yield (path, None if recorded is _ABSENT else recorded, None if replayed is _ABSENT else replayed)
+
+
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    if not items or not all(isinstance(item, dict) and isinstance(item.get("record_id"), str) for item in items):
+        return None
+    keys = [item["record_id"] for item in items]
+    return dict(zip(keys, items, strict=True)) if len(set(keys)) == len(keys) else None
+
+
+def _by_subject(results: list[Any]) -> dict[str, Any]:
+    """Results keyed by USCC (and name), numbered when a USCC occurs twice."""
+    keyed: dict[str, Any] = {}
+    for result in results:
+        label = f"{result.get('uscc')} {result.get('name')}" if isinstance(result, dict) else repr(result)
+        key, count = label, 1
+        while key in keyed:
+            count += 1
+            key = f"{label} (#{count})"
+        keyed[key] = result
+    return keyed
+
+
+def compare_evaluations(recorded: dict[str, Any], replayed: dict[str, Any]) -> list[Difference]:
+    """Every difference between two evaluations in their JSON form, subject by subject, field by field.
+
+    Results are matched by subject (USCC), records within a subject by record id; errors are compared
+    without the facts file's name and line, which a copy or a reformatting of the facts may change.
+    """
+    differences: list[Difference] = []
+    for key in ("rulebook", "as_of"):
+        for path, old, new in _compare(recorded.get(key), replayed.get(key), key):
+            differences.append(Difference("(evaluation)", path, old, new))
+    old_results = _by_subject(list(recorded.get("results") or []))
+    new_results = _by_subject(list(replayed.get("results") or []))
+    for subject in list(old_results) + [key for key in new_results if key not in old_results]:
+        old, new = old_results.get(subject, _ABSENT), new_results.get(subject, _ABSENT)
+        if old is _ABSENT or new is _ABSENT:
+            differences.append(Difference(subject, "(result)", None if old is _ABSENT else "evaluated",
+                                          None if new is _ABSENT else "evaluated"))
+            continue
+        for path, old_value, new_value in _compare(old, new, ""):
+            differences.append(Difference(subject, path, old_value, new_value))
+
+    def error_view(errors: Any) -> list[Any]:
+        return [{key: error.get(key) for key in _ERROR_KEYS} if isinstance(error, dict) else error
+                for error in (errors or [])]
+
+    for path, old_value, new_value in _compare(error_view(recorded.get("errors")),
+                                                error_view(replayed.get("errors")), "errors"):
+        differences.append(Difference("(errors)", path, old_value, new_value))
+    return differences
+
+
+def replay(record: EvaluationRecord | str | Path, facts: str | Path | Iterable[SubjectEntry], *,
+           library: RulebookLibrary | None = None, rulebook: str | Path | None = None) -> ReplayOutcome:
+    """Re-evaluate a record's facts under the record's rulebook version and compare with the record.
+
+    ``rulebook`` overrides where the rulebook comes from (a file kept with the record, or another
+    id@version); its digest must still match the record's.  Raises :class:`DigestMismatch` when the
+    facts or the rulebook are not those recorded, :class:`ReplayError` when the record is unusable.
+    """
+    if not isinstance(record, EvaluationRecord):
+        record = read_record(record)
+    entries = list(read_facts_file(facts)) if isinstance(facts, str | Path) else list(facts)
+    found_facts = facts_digest(entries)
+    if found_facts != record.facts_digest:
+        where = f"the facts file {facts}" if isinstance(facts, str | Path) else "the facts given"
+        raise DigestMismatch("facts", record.facts_digest, found_facts,
+                             f"{where} ({len(entries)} subjects)")
+    library = library or RulebookLibrary.shipped()
+    spec = str(rulebook) if rulebook is not None else f"{record.rulebook_id}@{record.rulebook_version}"
+    try:
+        compiled = resolve_rulebook(spec, library=library).rulebook
+    except UnknownRulebook as error:
+        raise ReplayError(f"the recorded rulebook cannot be found: {error}; give the rulebook file the "
+                          "record was made with") from None
+    if compiled.digest != record.rulebook_digest:
+        source = (f"the rulebook {rulebook}" if rulebook is not None
+                  else f"{spec} in the rulebook library {library.directory}")
+        hint = ""
+        others = [entry.spec for entry in library.with_digest(record.rulebook_digest)]
+        if others:
+            hint = f"the recorded digest is that of {', '.join(others)}"
+        elif rulebook is None:
+            hint = ("its meaning was changed without a new version; give the rulebook file the record was "
+                    "made with (replay --rulebook FILE)")
+        raise DigestMismatch("rulebook", record.rulebook_digest, compiled.digest, source, hint)
+    evaluation = evaluate(entries, compiled, record.as_of)
+    # the replayed data goes through JSON exactly as a record's data did, so that types compare alike
+    replayed = json.loads(json.dumps(evaluation_data(evaluation), ensure_ascii=False))
+    differences = compare_evaluations(record.evaluation, replayed)
+    return ReplayOutcome(record, compiled, evaluation, tuple(differences), library_version())

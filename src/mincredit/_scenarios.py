@@ -1,0 +1,291 @@
+"""Drafters' scenario tests: facts, an as-of date and the expected outcome, kept beside the rulebooks.
+
+A scenario file is YAML::
+
+    rulebook: miner                 # shipped id, or a rulebook path relative to this file
+    scenarios:
+      - name: M03 tier 2 deducts 200 points
+        as_of: 2024-06-30
+        facts:                      # the same interchange format as `mincredit evaluate`
+          subjects: [...]
+        expect:
+          - uscc: 91150600MA13R7T5Q6
+            grade: B                # any of: grade, score, deductions, honour_bonus, evaluated,
+            score: 890              #   counted (record ids that count), not_counted, error_field
+            counted: [v-1]
+
+``mincredit test`` runs them, reports each failure with the expected and the
+actual value and the explanation of the actual result, and with
+``--coverage`` lists the tiers, honour levels and grade bands no scenario exercises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from mincredit._engine import SubjectResult, evaluate
+from mincredit._yaml import SourceMap, YamlReadError, decode_utf8, read_yaml
+from mincredit.facts._models import digits_as_text
+from mincredit.facts._validating import FactError, SubjectEntry, validate_subject
+from mincredit.rules._compiling import CompiledRulebook, RulebookInvalid
+from mincredit.rules._loading import RulebookError, dotted
+from mincredit.rules._registry import UnknownRulebook, load_rulebook
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expectation(_Strict):
+    uscc: Annotated[str, BeforeValidator(digits_as_text)]
+    grade: str | None = None
+    score: Decimal | None = None
+    deductions: Decimal | None = None
+    honour_bonus: Decimal | None = None
+    evaluated: bool | None = None
+    counted: list[str] | None = None
+    not_counted: list[str] | None = None
+    error_field: str | None = Field(default=None, description="expect this subject to be refused for this field")
+    # arts. 10–11, 15–28 (docs/blacklist.md)
+    proposals: list[str] | None = Field(default=None, description="trigger ids of the blacklist proposals")
+    tiers: dict[str, int] | None = Field(default=None, description="record id → tier, stated or derived")
+    consequences: list[str] | None = Field(default=None, description="ids of the measures that apply")
+    under_objection: list[str] | None = None
+    on_list: bool | None = Field(default=None, description="on the serious-blacklist on the as-of date")
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1)
+    as_of: dt.date
+    facts: dict[str, Any]
+    expect: list[Expectation] = Field(min_length=1)
+
+
+class ScenarioFile(_Strict):
+    rulebook: str
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Failure:
+    file: str
+    line: int
+    scenario: str
+    message: str
+    explanation: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        head = f"{self.file}:{self.line}: scenario {self.scenario!r}: {self.message}"
+        return "\n".join([head, *(f"    {line}" for line in self.explanation)])
+
+
+@dataclass
+class Coverage:
+    """What the scenarios exercised, per rulebook (id, version)."""
+
+    tiers: dict[tuple[str, str], set[tuple[str, int]]] = field(default_factory=dict)
+    levels: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    grades: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    rulebooks: dict[tuple[str, str], CompiledRulebook] = field(default_factory=dict)
+
+    def note(self, rulebook: CompiledRulebook, result: SubjectResult) -> None:
+        key = (rulebook.identity.id, rulebook.identity.version)
+        self.rulebooks[key] = rulebook
+        for item in result.items:
+            if item.counted and item.indicator is not None and item.tier is not None:
+                self.tiers.setdefault(key, set()).add((item.indicator, item.tier))
+            if item.counted and item.level is not None:
+                self.levels.setdefault(key, set()).add(item.level)
+        if result.grade is not None:
+            self.grades.setdefault(key, set()).add(result.grade)
+
+    def missing(self) -> dict[tuple[str, str], dict[str, list[str]]]:
+        report = {}
+        for key, rulebook in sorted(self.rulebooks.items()):
+            report[key] = {
+                "tiers": [f"{code}.{tier}" for code, tier in sorted(rulebook.tiers)
+                          if (code, tier) not in self.tiers.get(key, set())],
+                "honour_levels": [level for level in rulebook.honour_levels
+                                  if level not in self.levels.get(key, set())],
+                "grades": [band.grade for band in rulebook.bands if band.grade not in self.grades.get(key, set())],
+            }
+        return report
+
+
+@dataclass
+class TestRun:
+    scenarios: int = 0
+    passed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+
+
+def _text(value: Decimal | None) -> str:
+    return "none" if value is None else format(value.normalize(), "f")
+
+
+def _explain(result: SubjectResult) -> tuple[str, ...]:
+    lines = [f"actual: grade {result.grade or '—'}, score {_text(result.score)}, "
+             f"deductions {_text(result.deductions)}, honour bonus {_text(result.honour_bonus)}"]
+    if result.not_evaluated_reason:
+        lines.append(result.not_evaluated_reason)
+    lines.extend(f"{item.record_id}: {item.explanation}" for item in result.items)
+    return tuple(lines)
+
+
+def _compare(expect: Expectation, result: SubjectResult) -> list[str]:
+    problems = []
+    for name in ("grade", "evaluated"):
+        wanted = getattr(expect, name)
+        if wanted is not None and wanted != getattr(result, name):
+            problems.append(f"{name} expected {wanted}, actual {getattr(result, name)}")
+    for name in ("score", "deductions", "honour_bonus"):
+        wanted = getattr(expect, name)
+        actual = getattr(result, name)
+        if wanted is not None and (actual is None or wanted != actual):
+            problems.append(f"{name} expected {_text(wanted)}, actual {_text(actual)}")
+    counted = sorted(item.record_id for item in result.items if item.counted)
+    if expect.counted is not None and sorted(expect.counted) != counted:
+        problems.append(f"counted records expected {sorted(expect.counted)}, actual {counted}")
+    not_counted = sorted(item.record_id for item in result.items if not item.counted)
+    if expect.not_counted is not None and sorted(expect.not_counted) != not_counted:
+        problems.append(f"records not counted expected {sorted(expect.not_counted)}, actual {not_counted}")
+    if expect.error_field is not None:
+        problems.append(f"expected an error on field {expect.error_field!r}, but the subject was evaluated")
+    problems.extend(_compare_measures(expect, result))
+    return problems
+
+
+def _compare_measures(expect: Expectation, result: SubjectResult) -> list[str]:
+    """The expectations about proposals, derived tiers, consequences, objections and listing."""
+    actual: dict[str, object] = {
+        "proposals": sorted(p.trigger for p in result.proposals),
+        "tiers": {i.record_id: i.tier for i in result.items if i.type == "violation"},
+        "consequences": sorted(c.id for c in result.consequences),
+        "under_objection": sorted(i.record_id for i in result.items if i.under_objection),
+        "on_list": any(status.on_list for status in result.listings),
+    }
+    problems = []
+    for name, value in actual.items():
+        wanted = getattr(expect, name)
+        if isinstance(wanted, list):
+            wanted = sorted(wanted)
+        if isinstance(wanted, dict) and isinstance(value, dict):   # tiers: only the records named
+            value = {record_id: value.get(record_id) for record_id in wanted}
+        if wanted is not None and wanted != value:
+            problems.append(f"{name} expected {wanted}, actual {value}")
+    return problems
+
+
+def _resolve_rulebook(spec: str, scenario_file: Path, as_of: dt.date) -> CompiledRulebook:
+    """A path is relative to the scenario file; an id is the version in force on the scenario's date."""
+    if spec.endswith((".yaml", ".yml")) or "/" in spec:
+        return load_rulebook(scenario_file.parent / spec)
+    return load_rulebook(spec, as_of=as_of)
+
+
+def _run_scenario(scenario: Scenario, index: int, rulebook: CompiledRulebook, file: str,
+                  source_map: SourceMap, run: TestRun) -> None:
+    base = ("scenarios", index)
+    line = source_map.locate(base).line
+    raw_subjects = scenario.facts.get("subjects")
+    if not isinstance(raw_subjects, list) or set(scenario.facts) != {"subjects"}:
+        run.failures.append(Failure(file, line, scenario.name, "facts must be a mapping with only a 'subjects' list"))
+        return
+    entries: list[SubjectEntry] = []
+    for number, raw in enumerate(raw_subjects):
+        path = (*base, "facts", "subjects", number)
+        entries.append(validate_subject(raw, file=file, index=number, line=source_map.locate(path).line,
+                                        source_map=source_map, base_path=path))
+    evaluation = evaluate(entries, rulebook, scenario.as_of)
+    results = {result.uscc: result for result in evaluation.results}
+    errors: dict[str | None, list[FactError]] = {}
+    for error in evaluation.errors:
+        errors.setdefault(error.uscc, []).append(error)
+    for evaluated in evaluation.results:
+        run.coverage.note(rulebook, evaluated)
+    failed = False
+    for number, expect in enumerate(scenario.expect):
+        at = source_map.locate((*base, "expect", number)).line
+        subject_errors = errors.get(expect.uscc, [])
+        if expect.error_field is not None:
+            if not any(e.field == expect.error_field for e in subject_errors):
+                actual = "; ".join(e.describe() for e in subject_errors) or "it was evaluated without error"
+                run.failures.append(Failure(file, at, scenario.name,
+                                            f"subject {expect.uscc}: expected an error on field "
+                                            f"{expect.error_field!r}, actual: {actual}"))
+                failed = True
+            continue
+        if subject_errors:
+            run.failures.append(Failure(file, at, scenario.name, f"subject {expect.uscc} could not be evaluated",
+                                        tuple(e.describe() for e in subject_errors)))
+            failed = True
+            continue
+        result = results.get(expect.uscc)
+        if result is None:
+            run.failures.append(Failure(file, at, scenario.name,
+                                        f"subject {expect.uscc} is expected but not in the scenario's facts"))
+            failed = True
+            continue
+        problems = _compare(expect, result)
+        if problems:
+            run.failures.append(Failure(file, at, scenario.name,
+                                        f"subject {expect.uscc}: " + "; ".join(problems), _explain(result)))
+            failed = True
+    if not failed:
+        run.passed += 1
+
+
+def run_scenario_file(path: Path, run: TestRun) -> None:
+    """Run every scenario of one file into ``run``; a file that cannot be used is one failure."""
+    file = str(path)
+    try:
+        document = read_yaml(decode_utf8(path.read_bytes()))
+    except OSError as error:
+        run.failures.append(Failure(file, 1, "(file)", f"cannot read the file: {error.strerror}"))
+        return
+    except YamlReadError as error:
+        problem = error.problems[0]
+        run.failures.append(Failure(file, problem.position.line, "(file)", problem.message))
+        return
+    try:
+        parsed = ScenarioFile.model_validate(document.data)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            loc = tuple(part for part in detail["loc"] if isinstance(part, str | int))
+            run.failures.append(Failure(file, document.source_map.locate(loc).line, "(file)",
+                                        f"{dotted(loc)}: {detail['msg']}"))
+        return
+    for index, scenario in enumerate(parsed.scenarios):
+        run.scenarios += 1
+        try:
+            rulebook = _resolve_rulebook(parsed.rulebook, path, scenario.as_of)
+        except (UnknownRulebook, RulebookError, RulebookInvalid) as error:
+            run.failures.append(Failure(file, document.source_map.locate(("rulebook",)).line, scenario.name,
+                                        str(error)))
+            continue
+        _run_scenario(scenario, index, rulebook, file, document.source_map, run)
+
+
+def scenario_files(paths: list[Path]) -> list[Path]:
+    """The scenario files named, folders searched recursively for *.yaml, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.y*ml") if p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def run_scenarios(paths: list[Path]) -> TestRun:
+    run = TestRun()
+    for path in scenario_files(paths):
+        run_scenario_file(path, run)
+    return run

@@ -1,0 +1,224 @@
+"""One subject on one date, beyond the score: records as corrected and derived, each record's window, the
+serious-blacklist proposals and listings, and the warnings (arts. 10–11, 15–28).
+
+:func:`analyse` is what the engine calls for every subject before scoring; :func:`static_problems` is
+what it checks once, with the other rulebook errors, before evaluating a subject at all.  A subject that
+uses none of the new facts gets back its violations unchanged, each with the window it always had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from mincredit._backends import NATIVE, Backend
+from mincredit._blacklist import ListingStatus, Proposal, listing_status, proposals
+from mincredit._conditions import Fact, Program, compile_program
+from mincredit._derive import (
+    ResolvedViolation,
+    contract_fact,
+    contract_violations,
+    corrected,
+    count_fact,
+    measure_fact,
+    offence_counts,
+    resolve_tiers,
+    window_facts,
+)
+from mincredit._repair import RepairAnswer, repair_answer
+from mincredit._retention import CountWindow, SubjectTimeline, build_timeline, pending_objection, violation_window
+from mincredit._workdays import Counting
+from mincredit.facts._models import Subject, ViolationRecord
+from mincredit.facts._records import Contract, JudgmentRefusal, Listing, OtherSectorListing, StatutoryGround
+from mincredit.rules._schema import Rulebook
+
+_PROGRAMS: dict[str, Program] = {}
+
+
+def program_for(rulebook: Rulebook, digest: str) -> Program:
+    """The rulebook's program, compiled once per rulebook digest (same digest, same rules)."""
+    program = _PROGRAMS.get(digest)
+    if program is None:
+        program = _PROGRAMS[digest] = compile_program(rulebook)
+    return program
+
+
+@dataclass
+class Analysis:
+    as_of: dt.date
+    timeline: SubjectTimeline
+    violations: list[ResolvedViolation]
+    windows: dict[str, CountWindow]
+    other_windows: dict[str, CountWindow]                 # judgment refusals, statutory grounds
+    proposals: list[Proposal]
+    listings: list[ListingStatus]
+    other_sector: list[OtherSectorListing]
+    warnings: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    counting: Counting = field(default_factory=Counting)
+
+    @property
+    def objected_records(self) -> set[str]:
+        return {rid for rid, window in {**self.windows, **self.other_windows}.items() if window.objection is not None}
+
+
+def timeline_for(subject: Subject, rulebook: Rulebook, as_of: dt.date) -> SubjectTimeline:
+    return build_timeline(
+        subject, as_of, years=rulebook.retention.violation.years,
+        removal_years=rulebook.removal.natural.years if rulebook.removal is not None else None,
+        extension=rulebook.blacklist is not None and rulebook.blacklist.retention_extension is not None,
+        counts_under_objection=rulebook.objections.counts_in_score if rulebook.objections is not None else True)
+
+
+def _counted_indicators(rulebook: Rulebook) -> set[str]:
+    return {rule.indicator for rule in (rulebook.derived.offence_count if rulebook.derived else [])}
+
+
+def _tier_facts(records: list[ViolationRecord], program: Program, rulebook: Rulebook,
+                revoked: frozenset[str] = frozenset()) -> tuple[list[Fact], dict[str, int], list[tuple[str, str]]]:
+    facts: list[Fact] = []
+    problems: list[tuple[str, str]] = []
+    for record in records:
+        fact, trouble = measure_fact(record, program)
+        problems.extend((record.id, text) for text in trouble)
+        if fact is not None:
+            facts.append(fact)
+    indicators = _counted_indicators(rulebook)
+    counts = offence_counts(records, indicators)
+    counts.update(offence_counts([r for r in records if r.id not in revoked], indicators))
+    facts.extend(count_fact(record, counts[record.id]) for record in records if record.id in counts)
+    return facts, counts, problems
+
+
+def analyse(subject: Subject, rulebook: Rulebook, digest: str, as_of: dt.date, backend: Backend = NATIVE
+            ) -> Analysis:
+    """Everything about ``subject`` on ``as_of`` that the score, the blacklist and the consequences need."""
+    program = program_for(rulebook, digest)
+    counting = Counting()
+    timeline = timeline_for(subject, rulebook, as_of)
+    corrections: dict[str, str] = {}
+    records: list[ViolationRecord] = []
+    for record in subject.records:
+        if isinstance(record, ViolationRecord):
+            read, text = corrected(record, as_of)
+            records.append(read)
+            if text is not None:
+                corrections[record.id] = text
+    revoked = {r.id for r in records if r.objections and violation_window(r, timeline).state == "revoked"}
+    facts, counts, problems = _tier_facts(records, program, rulebook, frozenset(revoked))
+    contracts = [r for r in subject.records if isinstance(r, Contract)]
+    contract_rules = rulebook.derived.contract_overdue if rulebook.derived else []
+    for contract in contracts:
+        for rule in contract_rules:
+            fact = contract_fact(contract, rule, program, as_of)
+            if fact is not None:
+                facts.append(fact)
+    matches = backend.run(program, facts) if facts else frozenset()
+    resolution = resolve_tiers(records, corrections, counts, matches, rulebook)
+    violations = resolution.violations + contract_violations(contracts, matches, rulebook, as_of)
+    windows = {v.record.id: violation_window(v.record, timeline) for v in violations}
+    others = [r for r in subject.records if isinstance(r, JudgmentRefusal | StatutoryGround)]
+    other_windows = {r.id: violation_window(r, timeline) for r in others}
+    record_facts = window_facts([(v.record, windows[v.record.id]) for v in violations], subject) \
+        + window_facts([(r, other_windows[r.id]) for r in others], subject)
+    trigger_matches = backend.run(program, record_facts) if record_facts and rulebook.blacklist else frozenset()
+    warnings = list(resolution.warnings)
+    listing_records = [r for r in subject.records if isinstance(r, Listing)]
+    pending = {rid for rid, w in {**windows, **other_windows}.items() if w.objection is not None}
+    found = proposals(trigger_matches, rulebook, listing_records, pending)
+    pairs = [(v.record, windows[v.record.id]) for v in violations]
+    ids = {record.id for record in subject.records}
+    statuses = [listing_status(listing, pairs, ids, timeline, rulebook, counting)
+                for listing in listing_records if listing.listed_on <= as_of]
+    for status in statuses:
+        warnings.extend(f"listing {status.id}: {check.text} ({check.rule})" for check in status.checks if not check.ok)
+    for v in violations:
+        window = windows[v.record.id]
+        if window.repair_refused is not None:
+            warnings.append(f"record {v.record.id}: {window.repair_refused}")
+    if rulebook.blacklist is not None and rulebook.blacklist.behaviours:
+        known = set(rulebook.blacklist.behaviours)
+        for record in records:
+            unknown = [tag for tag in record.behaviours if tag not in known]
+            if unknown:
+                warnings.append(f"record {record.id}: behaviour tag(s) {', '.join(unknown)} are not in the "
+                                "rulebook's list of behaviours (blacklist.behaviours); check the spelling")
+    other_sector = [r for r in subject.records if isinstance(r, OtherSectorListing)
+                    and r.listed_on <= as_of and (r.removed_on is None or as_of < r.removed_on)]
+    return Analysis(as_of, timeline, violations, windows, other_windows, found, statuses, other_sector,
+                    warnings, problems + resolution.problems, counting)
+
+
+def finish_warnings(analysis: Analysis) -> list[str]:
+    """The analysis's warnings with the calendar's (a year the official calendar does not publish)."""
+    return analysis.warnings + [w for w in analysis.counting.warnings if w not in analysis.warnings]
+
+
+def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[tuple[str | None, str, str]]:
+    """Facts the rulebook cannot read whatever the date: (record id, field, message) — checked before scoring."""
+    found: list[tuple[str | None, str, str]] = []
+    known_quantities = set(rulebook.quantities)
+    tiers = {(ind.code, t.tier) for ind in rulebook.indicators for t in ind.tiers}
+    codes = {ind.code for ind in rulebook.indicators}
+    for record in subject.records:
+        if not isinstance(record, ViolationRecord):
+            continue
+        for name in record.quantities:
+            if name not in known_quantities:
+                found.append((record.id, f"quantities.{name}",
+                              f"{name} is not a quantity of this rulebook; its quantities are "
+                              f"{', '.join(sorted(known_quantities)) or 'none'}"))
+        for objection in record.objections:
+            fix = objection.corrected
+            if fix is None:
+                continue
+            code = fix.indicator or record.indicator
+            if code not in codes:
+                found.append((record.id, "objections.corrected.indicator", f"there is no indicator {code}"))
+            elif fix.tier is not None and (code, fix.tier) not in tiers:
+                found.append((record.id, "objections.corrected.tier", f"indicator {code} has no tier {fix.tier}"))
+    if found:
+        return found
+    if not any(r.tier is None or r.quantities or r.objections or r.offence_count is not None
+               for r in subject.records if isinstance(r, ViolationRecord)):
+        return found    # every tier is stated and nothing corrects it: nothing to derive
+    program = program_for(rulebook, digest)
+    originals = [r for r in subject.records if isinstance(r, ViolationRecord)]
+    finals = [corrected(r, dt.date.max)[0] for r in originals]
+    seen: set[tuple[str, str]] = set()
+    for version in (originals, finals):
+        facts, counts, trouble = _tier_facts(version, program, rulebook)
+        resolution = resolve_tiers(version, {}, counts, NATIVE.run(program, facts), rulebook)
+        for record_id, message in trouble + resolution.problems:
+            if (record_id, message) not in seen:
+                seen.add((record_id, message))
+                found.append((record_id, "quantities" if record_id in {i for i, _ in trouble} else "tier", message))
+    return found
+
+
+__all__ = ["Analysis", "RecordNotFound", "analyse", "finish_warnings", "pending_objection", "program_for",
+           "repair_question", "static_problems"]
+
+
+class RecordNotFound(LookupError):
+    """The record id names no record of the subject, or no bad information that can be repaired."""
+
+
+def repair_question(subject: Subject, rulebook: Rulebook, digest: str, as_of: dt.date, record_id: str,
+                    backend: Backend = NATIVE) -> RepairAnswer:
+    """``mincredit repair``: may this record be repaired on application, from which day, and why not (art. 26)."""
+    if rulebook.repair is None:
+        raise RecordNotFound(f"the rulebook {rulebook.rulebook.id} {rulebook.rulebook.version} has no repair rules")
+    analysis = analyse(subject, rulebook, digest, as_of, backend)
+    pairs = [(v.record, analysis.windows[v.record.id]) for v in analysis.violations]
+    found = next(((record, window) for record, window in pairs if record.id == record_id), None)
+    if found is None:
+        ids = {record.id: record.type for record in subject.records}
+        if record_id in ids:
+            raise RecordNotFound(f"record {record_id} is a {ids[record_id]} record; only bad information in the "
+                                 "annex (a violation) is repaired on application")
+        raise RecordNotFound(f"subject {subject.uscc} has no record {record_id!r}")
+    record, window = found
+    answer = repair_answer(record, window, pairs, analysis.timeline, rulebook.repair, analysis.counting)
+    extra = [w for w in analysis.counting.warnings if w not in answer.warnings]
+    return answer.model_copy(update={"warnings": answer.warnings + extra}) if extra else answer

@@ -1,0 +1,132 @@
+"""``mincredit repair`` and ``mincredit blacklist``: the questions clerks ask about arts. 16–28.
+
+``mincredit repair FACTS --rulebook R --as-of D --record ID`` answers "eligible on DATE" or "not
+eligible, because …" for one record (art. 26), with the authority's 15-working-day deadline when an
+application is recorded (art. 27).  Exit 0: eligible; 1: not eligible; 2: the question cannot be answered
+(unknown record or rulebook, unreadable facts, a subject the rulebook refuses).
+
+``mincredit blacklist FACTS --rulebook R --as-of D`` lists, per subject, the proposals for the serious-
+blacklist (arts. 16–17), the listings with their procedure checks (arts. 18–19) and their removal dates
+(arts. 26, 28).  Exit 0: nothing wrong; 1: some listing's procedure failed a check, or some subject could
+not be evaluated; 2: unusable arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from mincredit._engine import evaluate, rulebook_errors
+from mincredit._timeline import RecordNotFound, repair_question
+from mincredit.facts._validating import FactError
+
+
+def add_measure_parsers(commands: Any) -> None:
+    """Register ``repair`` and ``blacklist`` on the subcommands of the ``mincredit`` parser."""
+    from mincredit.cli._common import parse_date
+
+    repair = commands.add_parser("repair", help="may a record be repaired on application, from when (art. 26)")
+    repair.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
+    repair.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
+    repair.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="the day asked about")
+    repair.add_argument("--record", required=True, help="the id of the violation record")
+    repair.add_argument("--subject", metavar="USCC", help="the subject, when several subjects have that record id")
+    repair.add_argument("--format", choices=("text", "json"), default="text")
+    repair.set_defaults(handler=run_repair)
+
+    blacklist = commands.add_parser("blacklist", help="serious-blacklist proposals, listings, procedure checks and "
+                                                      "removal dates (arts. 16–28)")
+    blacklist.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
+    blacklist.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
+    blacklist.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="evaluation date")
+    blacklist.add_argument("--format", choices=("text", "json"), default="text")
+    blacklist.set_defaults(handler=run_blacklist)
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, UsageProblem, _read_facts, resolve_or_fail
+
+    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of).rulebook
+    entries = _read_facts(args.facts)
+    holders = [entry for entry in entries if entry.subject is not None
+               and any(record.id == args.record for record in entry.subject.records)
+               and (args.subject is None or entry.subject.uscc == args.subject)]
+    if not holders:
+        where = f" of subject {args.subject}" if args.subject else ""
+        raise UsageProblem(f"no record {args.record!r}{where} in {args.facts}")
+    if len(holders) > 1:
+        raise UsageProblem(f"{len(holders)} subjects have a record {args.record!r}; name one with --subject USCC")
+    entry = holders[0]
+    assert entry.subject is not None
+    problems: list[FactError] = rulebook_errors(entry.subject, rulebook, entry.index, entry)
+    if problems:
+        raise UsageProblem("; ".join(problem.describe() for problem in problems))
+    try:
+        answer = repair_question(entry.subject, rulebook.source, rulebook.digest, args.as_of, args.record)
+    except RecordNotFound as error:
+        raise UsageProblem(str(error)) from None
+    if args.format == "json":
+        data = answer.model_dump(mode="json")
+        data["uscc"] = entry.subject.uscc
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print(f"{entry.subject.uscc} {entry.subject.name}, record {args.record}, as of {args.as_of}: {answer.answer}")
+        for check in answer.checks:
+            print(f"  {'✓' if check.ok else '✗'} {check.rule}: {check.text}")
+        for warning in answer.warnings:
+            print(f"  warning: {warning}")
+    return EXIT_OK if answer.eligible else EXIT_PROBLEMS
+
+
+def run_blacklist(args: argparse.Namespace) -> int:
+    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, _read_facts, resolve_or_fail
+
+    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of).rulebook
+    evaluation = evaluate(_read_facts(args.facts), rulebook, args.as_of)
+    failed = any(not check.ok for result in evaluation.results for status in result.listings
+                 for check in status.checks)
+    if args.format == "json":
+        data = {"rulebook": evaluation.rulebook.model_dump(mode="json"), "as_of": args.as_of.isoformat(),
+                "subjects": [{"uscc": r.uscc, "name": r.name, "grade": r.grade,
+                              "proposals": [p.model_dump(mode="json") for p in r.proposals],
+                              "listings": [s.model_dump(mode="json") for s in r.listings],
+                              "consequences": [c.as_json() for c in r.consequences
+                                               if c.kind in {"sanction", "joint_sanction"}],
+                              "warnings": r.warnings}
+                             for r in evaluation.results],
+                "errors": [error.as_dict() for error in evaluation.errors]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for result in evaluation.results:
+            if not (result.proposals or result.listings):
+                continue
+            print(f"{result.uscc} {result.name} (grade {result.grade or '—'}):")
+            for proposal in result.proposals:
+                state = f"decided: listing {proposal.listing}" if proposal.listing else "to be decided"
+                print(f"  proposal {proposal.article} [{state}]: records {', '.join(proposal.records)}; "
+                      f"decided by {proposal.deciding}")
+                if proposal.under_objection:
+                    print(f"    under objection: {', '.join(proposal.under_objection)} (joint sanctions suspended "
+                          "while verified)")
+            for status in result.listings:
+                print(f"  {status.explanation}")
+                for check in status.checks:
+                    print(f"    {'✓' if check.ok else '✗'} {check.rule}: {check.text}")
+                if status.removal_application is not None:
+                    print(f"    removal on application: {status.removal_application.answer}")
+                if status.removal_notice_ends_on is not None:
+                    print(f"    removal notice ends on {status.removal_notice_ends_on}")
+            for warning in result.warnings:
+                print(f"  warning: {warning}")
+        for error in evaluation.errors:
+            print(f"error: {error.describe()}")
+        if not any(r.proposals or r.listings for r in evaluation.results):
+            print(f"no proposals and no listings on {args.as_of}")
+    return EXIT_PROBLEMS if failed or evaluation.errors else EXIT_OK

@@ -1,0 +1,243 @@
+"""Facts for the serious-blacklist, repair, objections and derived records (arts. 8, 10, 15–28).
+
+Everything here is optional and additive to the interchange format: a document that uses none of it
+is read, and evaluated, exactly as before.  docs/facts.md ("Blacklist, repair, objections") documents
+each field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from mincredit._units import UNIT_NAMES
+
+
+def _digits_as_text(value: object) -> object:
+    # the same reading as mincredit.facts._models.digits_as_text (an all-digit id is a label, not a number)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- quantities
+
+_AMOUNT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(\S+)\s*$")
+
+
+def _amount_text(value: object) -> object:
+    """``"12 万元"`` / ``"12万元"`` / ``"3 month"`` → ``{value, unit}``; anything else is left to the models."""
+    if isinstance(value, str):
+        match = _AMOUNT.match(value)
+        if match is None:
+            raise ValueError(f"write an amount as a number and a unit, e.g. '12 万元' or '45 day' (got {value!r})")
+        return {"value": match[1], "unit": match[2]}
+    return value
+
+
+class Amount(_Fact):
+    """An amount in one of the rulebook units (万元, 元, day, month, year, percent)."""
+
+    value: Decimal = Field(ge=0)
+    unit: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exact(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("value"), float):
+            data = {**data, "value": Decimal(repr(data["value"]))}
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            try:
+                data = {**data, "value": Decimal(data["value"])}
+            except InvalidOperation:
+                raise ValueError(f"{data['value']!r} is not a number") from None
+        return data
+
+    @model_validator(mode="after")
+    def _known_unit(self) -> Amount:
+        if self.unit not in UNIT_NAMES:
+            raise ValueError(f"{self.unit!r} is not a unit; use one of {', '.join(UNIT_NAMES)}")
+        return self
+
+    def text(self) -> str:
+        return f"{format(self.value.normalize(), 'f')} {self.unit}"
+
+
+class Span(_Fact):
+    """A stretch of time given by its dates; its length is counted per the Civil Code (I12).
+
+    ``to`` may be left out: the span then runs to the record's day of determination (I39, I44).
+    """
+
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"the span ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def text(self) -> str:
+        return f"{self.start} to {self.end}" if self.end is not None else f"from {self.start}"
+
+
+Quantity = Annotated[Amount | Span, BeforeValidator(_amount_text)]
+
+
+# ---------------------------------------------------------------- penalties and objections
+
+InfoKind = Literal["public", "deception", "penalty", "criminal_judgment", "enforcement", "unperformed_judgment",
+                   "rectification", "other"]
+"""Art. 8: ``public`` is 公共不良信息 (¶2); the others are the items of ¶3 (miners) and ¶4 (agencies):
+(一) deception, (二) penalty, (三) criminal_judgment, (四) enforcement, (五) unperformed_judgment,
+(六) rectification, (七) other."""
+
+
+class Penalty(_Fact):
+    """The administrative or criminal penalty a record rests on."""
+
+    kind: Literal["administrative", "criminal"]
+    procedure: Literal["general", "summary"] | None = Field(
+        default=None, description="administrative penalties: 一般程序 or 简易程序")
+    status: Literal["unchallenged", "upheld", "final", "under_review"] = Field(
+        description="unchallenged: no review or suit within the statutory period; upheld: upheld on review or "
+                    "suit; final: a criminal judgment in force; under_review: review, suit or appeal pending")
+    decided_on: dt.date | None = None
+    decision_number: str | None = None
+    authority: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Penalty:
+        if self.kind == "criminal" and self.procedure is not None:
+            raise ValueError("a criminal penalty has no 一般/简易 procedure; leave 'procedure' out")
+        if self.kind == "criminal" and self.status in {"unchallenged", "upheld"}:
+            raise ValueError("a criminal judgment is 'final' (in force) or 'under_review' (appeal pending)")
+        if self.kind == "administrative" and self.status == "final":
+            raise ValueError("an administrative penalty in force is 'unchallenged' (no review or suit in time) "
+                             "or 'upheld' (upheld on review or suit)")
+        return self
+
+
+class Correction(_Fact):
+    """What a record says from the day an objection found it wrong."""
+
+    indicator: Text | None = None
+    tier: int | None = Field(default=None, gt=0)
+    determined_on: dt.date | None = None
+    quantities: dict[str, Quantity] | None = None
+
+
+class Objection(_Fact):
+    """异议 (art. 15; regional measures art. 38): raised, then verified, with the outcome."""
+
+    raised_on: dt.date
+    decided_on: dt.date | None = None
+    outcome: Literal["confirmed", "corrected", "revoked"] | None = Field(
+        default=None, description="confirmed: the record was right; corrected or revoked: it was wrong")
+    corrected: Correction | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Objection:
+        if (self.decided_on is None) != (self.outcome is None):
+            raise ValueError("an objection that was decided needs both 'decided_on' and 'outcome'")
+        if self.decided_on is not None and self.decided_on < self.raised_on:
+            raise ValueError(f"decided_on {self.decided_on} is before raised_on {self.raised_on}")
+        if (self.outcome == "corrected") != (self.corrected is not None):
+            raise ValueError("'corrected' gives the corrected fields, and only a 'corrected' outcome has them")
+        return self
+
+
+# ---------------------------------------------------------------- new record types
+
+
+class JudgmentRefusal(_Fact):
+    """Art. 8 item (五), art. 16 ¶1 (二): not performing a judgment or ruling in force."""
+
+    id: Id
+    type: Literal["judgment_refusal"]
+    determined_on: dt.date
+    able_to_perform: bool = Field(description="有履行能力: the subject was able to perform")
+    judgment: str | None = None
+    court: str | None = None
+    authority: str | None = None
+    description: str | None = None
+    objections: list[Objection] = Field(default_factory=list)
+
+
+class StatutoryGround(_Fact):
+    """Art. 16 ¶1 (三): another ground a law or regulation gives for the serious-blacklist."""
+
+    id: Id
+    type: Literal["statutory_ground"]
+    determined_on: dt.date
+    law: Text
+    authority: str | None = None
+    description: str | None = None
+    objections: list[Objection] = Field(default_factory=list)
+
+
+class Listing(_Fact):
+    """A decision that put the subject on the 地矿严重失信名单 (arts. 16–20, 26, 28)."""
+
+    id: Id
+    type: Literal["listing"]
+    article: Literal[16, 17]
+    item: int = Field(gt=0)
+    based_on: list[Id] = Field(min_length=1, description="ids of the records the decision rests on")
+    decided_by: Text
+    authority_level: Literal["region", "league_city", "county"] | None = None
+    decision_number: Text
+    notice_served_on: dt.date | None = Field(default=None, description="告知书 served (art. 19)")
+    listed_on: dt.date = Field(description="列入之日: the day of the decision")
+    removal_applied_on: dt.date | None = None
+    removal_notice_from: dt.date | None = Field(default=None, description="公示 published (art. 28)")
+    removed_on: dt.date | None = Field(default=None, description="removed by a decision on application")
+    objections: list[Objection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Listing:
+        if self.removed_on is not None and self.removed_on < self.listed_on:
+            raise ValueError(f"removed_on {self.removed_on} is before listed_on {self.listed_on}")
+        return self
+
+
+class Contract(_Fact):
+    """A mining-rights contract or a fiscal project's contract (任务书): art. 10 judges overdue from it."""
+
+    id: Id
+    type: Literal["contract"]
+    contract_kind: Literal["fiscal_project", "mining_rights"]
+    due_on: dt.date = Field(description="约定期限: the last day of the contractual period")
+    completed_on: dt.date | None = None
+    delay_justified: bool = Field(default=False, description="the authority accepted the delay (not 无故)")
+    name: str | None = None
+    description: str | None = None
+
+
+class OtherSectorListing(_Fact):
+    """Art. 24 ¶2: the subject is on another sector's serious-blacklist on the public credit platform."""
+
+    id: Id
+    type: Literal["other_sector_blacklist"]
+    sector: Text
+    listed_on: dt.date
+    removed_on: dt.date | None = None
+    description: str | None = None
+    objections: list[Objection] = Field(default_factory=list)
+
+
+Role = Literal["bidder", "winner"]

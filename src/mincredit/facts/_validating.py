@@ -1,0 +1,210 @@
+"""Read facts files (YAML, JSON, JSON Lines) subject by subject.
+
+One bad subject never stops the others: each subject is validated on its own,
+and a subject that fails is returned as a :class:`FactError` naming the file,
+the subject, the record and the field, in words a clerk can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from mincredit._yaml import SourceMap, YamlReadError, decode_utf8, read_yaml
+from mincredit.facts._models import Record, Subject
+from mincredit.facts._reading import (
+    SURROGATE_ESCAPE,
+    FactError,
+    FactsFileError,
+    SubjectEntry,
+    facts_format,
+    iter_jsonl_lines,
+    lone_surrogate_error,
+    parse_jsonl_line,
+)
+
+__all__ = [
+    "RECORD_TYPES",
+    "FactError",
+    "FactsFileError",
+    "SubjectEntry",
+    "facts_format",
+    "iter_jsonl_lines",
+    "parse_jsonl_line",
+    "read_facts_file",
+    "read_facts_text",
+    "read_jsonl_file",
+    "subject_errors",
+    "validate_subject",
+]
+
+
+RECORD_TYPES = ", ".join(
+    repr(get_args(member.model_fields["type"].annotation)[0]) for member in get_args(get_args(Record)[0]))
+
+_PLAIN_WORDS = {
+    "missing": "is required but missing",
+    "extra_forbidden": "is not a known field (check its spelling; unknown fields are not ignored)",
+    "date_from_datetime_parsing": "is not a valid date; write it as YYYY-MM-DD",
+    "date_parsing": "is not a valid date; write it as YYYY-MM-DD",
+    "date_type": "is not a valid date; write it as YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date without a time of day",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of fields",
+    "union_tag_invalid": f"has an unknown record type; a record's type is one of {RECORD_TYPES}",
+    "union_tag_not_found": f"needs a 'type', one of {RECORD_TYPES}",
+}
+
+
+def _clerk_message(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    value = detail.get("input")
+    context = detail.get("ctx") or {}
+    if kind == "value_error":
+        return str(context.get("error", detail["msg"]))
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected')}, not {value!r}"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        return f"must be between 0 and 1000, not {value}"
+    if kind == "greater_than":
+        return f"must be greater than {context.get('gt')}, not {value!r}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    words = _PLAIN_WORDS.get(kind)
+    if words is None:
+        words = detail["msg"]
+    if kind in {"missing", "extra_forbidden"} or value is None or isinstance(value, dict | list):
+        return words
+    return f"{words} (got {value!r})"
+
+
+def subject_errors(
+    error: ValidationError, raw: Any, *, file: str | None, index: int, line: int | None,
+    source_map: SourceMap | None = None, base_path: tuple[str | int, ...] = (),
+) -> list[FactError]:
+    """Translate a subject's validation error into FactErrors naming subject, record and field."""
+    uscc = raw.get("uscc") if isinstance(raw, dict) and isinstance(raw.get("uscc"), str) else None
+    name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+    records = raw.get("records") if isinstance(raw, dict) else None
+    found: list[FactError] = []
+    for detail in error.errors(include_url=False):
+        loc = [part for part in detail["loc"] if isinstance(part, str | int)]
+        record_id = None
+        field = None
+        if len(loc) >= 2 and loc[0] == "records" and isinstance(loc[1], int):
+            record_index = loc[1]
+            record = records[record_index] if isinstance(records, list) and record_index < len(records) else None
+            rid = record.get("id") if isinstance(record, dict) else None
+            record_id = str(rid) if rid is not None else f"#{record_index + 1} (no id)"
+            rest = [str(p) for p in loc[2:] if p not in {"violation", "honour"}]
+            field = ".".join(rest) or None
+        else:
+            field = ".".join(str(p) for p in loc) or None
+        at_line = line
+        if source_map is not None:
+            at_line = source_map.locate((*base_path, *loc), key=detail["type"] == "extra_forbidden").line
+        found.append(FactError(
+            message=_clerk_message(detail), file=file, line=at_line, subject_index=index,
+            uscc=uscc, name=name, record_id=record_id, field=field,
+        ))
+    return found
+
+
+def validate_subject(raw: Any, *, file: str | None, index: int, line: int | None,
+                     source_map: SourceMap | None = None,
+                     base_path: tuple[str | int, ...] = ()) -> SubjectEntry:
+    if not isinstance(raw, dict):
+        return SubjectEntry(index, file, line, None, (FactError(
+            "a subject must be a mapping of fields (uscc, name, kind, …)", file, line, index),))
+    try:
+        subject = Subject.model_validate(raw)
+    except ValidationError as error:
+        return SubjectEntry(index, file, line, None, tuple(subject_errors(
+            error, raw, file=file, index=index, line=line, source_map=source_map, base_path=base_path)))
+    return SubjectEntry(index, file, line, subject)
+
+
+def _document_subjects(data: Any, file: str, source_map: SourceMap | None,
+                       surrogates: bool = False) -> Iterator[SubjectEntry]:
+    if not isinstance(data, dict) or "subjects" not in data:
+        raise FactsFileError(FactError("a facts file must be a mapping with a 'subjects:' list", file, 1))
+    extra = sorted(set(data) - {"subjects"})
+    if extra:
+        raise FactsFileError(FactError(f"unknown top-level field {extra[0]!r}; a facts file holds only 'subjects'",
+                                       file, source_map.locate((extra[0],), key=True).line if source_map else None))
+    subjects = data["subjects"]
+    if not isinstance(subjects, list):
+        raise FactsFileError(FactError("'subjects' must be a list of subjects", file,
+                                       source_map.locate(("subjects",)).line if source_map else None))
+    for index, raw in enumerate(subjects):
+        line = source_map.locate(("subjects", index)).line if source_map else None
+        problem = lone_surrogate_error(raw, file, line, index) if surrogates else None
+        if problem is not None:
+            yield SubjectEntry(index, file, line, None, (problem,))
+            continue
+        yield validate_subject(raw, file=file, index=index, line=line, source_map=source_map,
+                               base_path=("subjects", index))
+
+
+def read_facts_text(text: str, file: str, fmt: str) -> Iterator[SubjectEntry]:
+    """Yield each subject of a facts text; ``fmt`` is 'yaml', 'json' or 'jsonl'."""
+    if fmt == "jsonl":
+        numbered = ((number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip())
+        for index, (number, line) in enumerate(numbered):
+            raw, bad_line = parse_jsonl_line(line, file, number, index)
+            yield bad_line if bad_line is not None else validate_subject(raw, file=file, index=index, line=number)
+        return
+    if fmt == "json":
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as error:
+            raise FactsFileError(FactError(f"the file is not valid JSON ({error.msg}, column {error.colno})",
+                                           file, error.lineno)) from None
+        yield from _document_subjects(data, file, None, surrogates=SURROGATE_ESCAPE.search(text) is not None)
+        return
+    try:
+        document = read_yaml(text)
+    except YamlReadError as error:
+        problem = error.problems[0]
+        raise FactsFileError(FactError(problem.message, file, problem.position.line)) from None
+    yield from _document_subjects(document.data, file, document.source_map)
+
+
+def read_jsonl_file(path: str | Path) -> Iterator[SubjectEntry]:
+    """Yield each subject of a JSON Lines file as it is read: memory holds one line, not the file."""
+    file = str(path)
+    for index, (number, line) in enumerate(iter_jsonl_lines(path)):
+        raw, problem = parse_jsonl_line(line, file, number, index)
+        yield problem if problem is not None else validate_subject(raw, file=file, index=index, line=number)
+
+
+def read_facts_file(path: str | Path) -> Iterator[SubjectEntry]:
+    """Yield each subject of a facts file, valid or with its errors; raise FactsFileError if unreadable.
+
+    JSON Lines files are streamed line by line; YAML and JSON documents are read whole.
+    """
+    file = str(path)
+    if facts_format(path) == "jsonl":
+        yield from read_jsonl_file(path)
+        return
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise FactsFileError(FactError(f"cannot read the facts file: {error.strerror}", file)) from None
+    try:
+        text = decode_utf8(raw)
+    except YamlReadError as error:
+        problem = error.problems[0]
+        raise FactsFileError(FactError(problem.message, file, problem.position.line)) from None
+    yield from read_facts_text(text, file, facts_format(path))

@@ -1,0 +1,225 @@
+"""The compiled-rulebook cache: a rulebook's plan basis kept on disk, keyed by the exact bytes it came from.
+
+A batch run (``mincredit evaluate … --output``) needs from the rulebook only its :class:`~mincredit._plan.PlanBasis`
+— points, levels, formula, bands, each grade's consequences.  Building it means reading the YAML, validating
+it with the pydantic models and compiling it: about a quarter of a second of a fresh process, most of it
+importing pydantic and building the models.  The cache keeps the basis as JSON, the way Python keeps
+``__pycache__``: an entry is found only from the SHA-256 of the rulebook file's bytes together with the
+SHA-256 of mincredit's own source files, so any change to the rulebook or to the code that compiles it
+misses and the rulebook is compiled from its source again.  Which file a bare id (``miner``) means on a date
+is cached the same way, keyed by the names and bytes of every version file of that id.
+
+What the cache is not:
+
+- It never stands for the rulebook: the digest in every result is the one computed from the file when the
+  entry was made from those same bytes; ``mincredit replay`` and ``mincredit diff`` never read the cache.
+  A subject the engine must evaluate loads the rulebook from its file, and its digest is checked against
+  the basis.
+- A cache that cannot be read, written or understood is ignored (the rulebook is compiled as if there were
+  none); it never makes a run fail.
+
+Where: ``$MINCREDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/mincredit``, else ``~/.cache/mincredit``.
+``MINCREDIT_CACHE_DIR=off`` (or ``--no-cache``) turns it off.  Entries are small (about 30 KB a rulebook
+version) and written atomically; deleting the directory is always safe.  See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mincredit._periods import in_period
+from mincredit._plan import PlanBasis
+from mincredit.rules._files import ID_RE, ID_VERSION_RE, history_files, is_path_spec
+
+if TYPE_CHECKING:
+    from mincredit.rules._compiling import CompiledRulebook
+
+CACHE_ENV = "MINCREDIT_CACHE_DIR"
+_OFF = {"", "0", "off", "no", "none", "false"}
+_LAYOUT = "mincredit-cache-1"
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def default_cache_directory() -> Path | None:
+    """The cache directory the environment asks for, or None when the cache is turned off."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in _OFF else Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mincredit"
+
+
+def code_fingerprint(package: Path = _PACKAGE) -> str:
+    """SHA-256 over the names and bytes of every source file of the mincredit package.
+
+    An installed release and an edited checkout alike: any change to the code that reads, validates or
+    compiles a rulebook gives another fingerprint, so entries made by other code are never used.
+    """
+    digest = hashlib.sha256(_LAYOUT.encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RulebookCache:
+    """One cache directory, for one version of the code (a value: no global state)."""
+
+    directory: Path
+    fingerprint: str
+
+    @classmethod
+    def open(cls, directory: Path | None = None) -> RulebookCache | None:
+        """The cache in ``directory`` (default: :func:`default_cache_directory`), or None when it is off or the
+        package's source cannot be read."""
+        chosen = directory if directory is not None else default_cache_directory()
+        if chosen is None:
+            return None
+        try:
+            return cls(chosen, code_fingerprint())
+        except OSError:
+            return None
+
+    # --- looking up ------------------------------------------------------------------------------------
+
+    def basis(self, spec: str, library: Path, as_of: dt.date | None,
+              load: Callable[[], CompiledRulebook]) -> PlanBasis | None:
+        """The cached basis of the rulebook ``spec`` (a path, ``id@version`` or an id resolved on ``as_of``
+        in ``library``), or None when anything about it is not in the cache."""
+        try:
+            key = self._file_key_for(spec, library, as_of)
+            if key is None:
+                return None
+            data = self._read(key)
+            return PlanBasis.from_json(data["basis"], load) if data is not None else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _file_key_for(self, spec: str, library: Path, as_of: dt.date | None) -> str | None:
+        if is_path_spec(spec):
+            return self._file_key(Path(spec).read_bytes())
+        match = ID_VERSION_RE.match(spec)
+        rulebook_id = match.group(1) if match is not None else spec
+        if match is None and not ID_RE.match(spec):
+            return None
+        files = _version_files(library, rulebook_id)
+        if files is None:
+            return None
+        state = self._read(self._library_key(rulebook_id, files))
+        if state is None:
+            return None
+        versions = state["versions"]   # oldest first: [version, start, end or None, file key]
+        if match is not None:
+            chosen = [row for row in versions if row[0] == match.group(2)]
+        elif as_of is None:
+            chosen = versions[-1:]
+        else:
+            chosen = [row for row in versions if in_period(as_of, dt.date.fromisoformat(row[1]),
+                                                           dt.date.fromisoformat(row[2]) if row[2] else None)]
+        if len(chosen) != 1 or not isinstance(chosen[0][3], str):
+            return None    # no version in force (the registry says which are nearest), or a name it lacks
+        return str(chosen[0][3])
+
+    # --- storing -----------------------------------------------------------------------------------------
+
+    def snapshot(self, spec: str, library: Path) -> dict[Path, bytes]:
+        """The bytes of every file ``spec`` could resolve to, read before the rulebook is loaded from them, so
+        that :meth:`store` keeps nothing if a file changed while it was being loaded."""
+        try:
+            if is_path_spec(spec):
+                return {Path(spec): Path(spec).read_bytes()}
+            match = ID_VERSION_RE.match(spec)
+            files = _version_files(library, match.group(1) if match is not None else spec)
+            return {path: path.read_bytes() for path in files or ()}
+        except OSError:
+            return {}
+
+    def store(self, spec: str, library: Path, snapshot: dict[Path, bytes], source: Path, basis: PlanBasis,
+              versions: list[tuple[str, dt.date, dt.date | None, Path]] | None) -> None:
+        """Keep ``basis``, made from the rulebook file ``source``; for an id or ``id@version``, also the
+        library's versions of that id as the registry read them (version, effective start and end, file).
+
+        Nothing is kept unless every file of ``snapshot`` still has the bytes it had before the rulebook was
+        loaded.  A failure to write is ignored.
+        """
+        try:
+            if not snapshot or any(path.read_bytes() != content for path, content in snapshot.items()):
+                return
+            content = snapshot.get(source)
+            if content is None:
+                return
+            self._write(self._file_key(content), {"basis": basis.to_json()})
+            if versions is None or is_path_spec(spec):
+                return
+            match = ID_VERSION_RE.match(spec)
+            rulebook_id = match.group(1) if match is not None else spec
+            files = _version_files(library, rulebook_id)
+            if files is None or set(files) != set(snapshot) or any(path not in snapshot for *_, path in versions):
+                return
+            rows = [[version, start.isoformat(), end.isoformat() if end is not None else None,
+                     self._file_key(snapshot[path])] for version, start, end, path in versions]
+            self._write(self._library_key(rulebook_id, files, snapshot), {"versions": rows})
+        except (OSError, ValueError, TypeError):
+            return
+
+    # --- keys and files ----------------------------------------------------------------------------------
+
+    def _file_key(self, content: bytes) -> str:
+        return hashlib.sha256(self.fingerprint.encode() + b"\0file\0" + content).hexdigest()
+
+    def _library_key(self, rulebook_id: str, files: list[Path], contents: dict[Path, bytes] | None = None) -> str:
+        digest = hashlib.sha256(self.fingerprint.encode() + b"\0library\0" + rulebook_id.encode())
+        for path in files:
+            content = contents[path] if contents is not None else path.read_bytes()
+            digest.update(b"\0" + path.name.encode() + b"\0" + hashlib.sha256(content).digest())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        try:
+            text = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        return data
+
+    def _write(self, key: str, payload: dict[str, Any]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"key": key, **payload}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _version_files(library: Path, rulebook_id: str) -> list[Path] | None:
+    """Every file holding a version of ``rulebook_id`` in ``library``, in a fixed order; None when the history
+    folder holds a misnamed file (the registry reports it)."""
+    files = []
+    newest = library / f"{rulebook_id}.yaml"
+    if newest.is_file():
+        files.append(newest)
+    for found_id, _, path in history_files(library):
+        if found_id is None:
+            return None
+        if found_id == rulebook_id:
+            files.append(path)
+    return files or None
