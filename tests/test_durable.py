@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mincredit._backends import NATIVE, Backend, backend_named
 from mincredit._backends.durable import DurableUnavailable, available
-from mincredit._engine import _violation_items, rulebook_errors
+from mincredit._engine import evaluate_analysed, rulebook_errors
 from mincredit._timeline import Analysis, analyse
 from mincredit._yaml import decode_utf8, read_yaml
 from mincredit.facts._models import Subject
@@ -39,7 +39,7 @@ def durable() -> Backend:
     return backend_named("durable")
 
 
-def view(analysis: Analysis, rulebook: CompiledRulebook) -> dict[str, Any]:
+def view(analysis: Analysis, rulebook: CompiledRulebook, subject: Subject) -> dict[str, Any]:
     """What the two backends must agree on: proposals, derived records and tiers, and every explanation."""
     return {
         "proposals": [p.model_dump() for p in analysis.proposals],
@@ -47,7 +47,8 @@ def view(analysis: Analysis, rulebook: CompiledRulebook) -> dict[str, Any]:
                        for v in analysis.violations],
         "problems": analysis.problems,
         "warnings": analysis.warnings,
-        "items": [(i.record_id, i.counted, i.explanation) for i in _violation_items(analysis, rulebook)]
+        "items": [(i.record_id, i.counted, i.explanation) for i in evaluate_analysed(
+            subject, rulebook, rulebook.day(analysis.as_of), analysis, True).items or () if i.type == "violation"]
         if not analysis.problems else [],
     }
 
@@ -55,7 +56,7 @@ def view(analysis: Analysis, rulebook: CompiledRulebook) -> dict[str, Any]:
 def both(subject: Subject, rulebook: CompiledRulebook, as_of: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     native = analyse(subject, rulebook.source, rulebook.digest, as_of, NATIVE)
     other = analyse(subject, rulebook.source, rulebook.digest, as_of, durable())
-    return view(native, rulebook), view(other, rulebook)
+    return view(native, rulebook, subject), view(other, rulebook, subject)
 
 
 def test_without_the_extra_the_backend_names_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,19 +1,21 @@
-"""mincredit: Inner Mongolia's mining credit measures as versioned YAML rulebooks and an exact engine.
+"""mincredit: Inner Mongolia's mining credit measures as versioned YAML rulebooks and an exact, explained engine.
 
-The public API, small on purpose:
+The public API, small on purpose (everything else is private, as in httpx):
 
-- :func:`load_rulebook` — a shipped rulebook by id (``"miner"``, ``"agency"``) or a rulebook file.
+- :func:`load_rulebook` — a rulebook by id (in force on a date), ``id@version``, or file; a :class:`CompiledRulebook`.
 - :func:`read_facts_file` — subjects from a YAML, JSON or JSON Lines facts file, each valid or with its errors.
-- :func:`evaluate` — score, grade and explain subjects against a rulebook as of a date.
-- :func:`evaluate_stream` — evaluate an iterable of subjects lazily, one outcome per subject in input order;
-  with ``explain=False`` a :class:`Score` per subject (every field of the result but the explanations).
-- :func:`evaluate_table` — evaluate a pyarrow Table or polars DataFrame of records already in memory, on
-  whole columns (needs the ``columnar`` extra).
-- the fact models (:class:`Subject`, :class:`ViolationRecord`, :class:`HonourRecord`) and the result
-  models (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`, :class:`Score`, :class:`SubjectErrors`).
+- :func:`evaluate` — score, grade and explain subjects against a rulebook as of a date: an :class:`Evaluation`.
+- :func:`evaluate_subject` — one subject already checked.
+- :func:`evaluate_stream` — an iterable of subjects lazily, one :class:`SubjectResult` or :class:`SubjectErrors`
+  per subject in input order; with ``explain=False`` the results carry no items (every other field the same).
+- :func:`evaluate_table` — a pyarrow Table or polars DataFrame of records already in memory, on whole columns
+  (needs the ``columnar`` extra).
+- the fact models (:class:`Subject`, :class:`ViolationRecord`, :class:`HonourRecord`, :class:`FactsDocument`) and
+  the result values (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`, :class:`SubjectErrors`,
+  :class:`FactError`); the errors (:class:`RulebookError`, :class:`RulebookInvalid`, :class:`UnknownRulebook`).
 
-The names are imported when first used, so that ``import mincredit`` (and the command line) loads only
-the modules a task needs.
+The names are imported when first used, so that ``import mincredit`` (and the command line) loads only the
+modules a task needs.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from typing import TYPE_CHECKING
 from mincredit._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from mincredit._batch import Score, SubjectErrors, evaluate_stream
-    from mincredit._columnar import evaluate_table
-    from mincredit._engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
+    from mincredit._engine import evaluate, evaluate_subject
+    from mincredit._population.columnar import evaluate_table
+    from mincredit._population.run import evaluate_stream
+    from mincredit._results import Evaluation, Item, SubjectErrors, SubjectResult
     from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
     from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
 
@@ -38,7 +41,6 @@ __all__ = [
     "Item",
     "RulebookError",
     "RulebookInvalid",
-    "Score",
     "Subject",
     "SubjectErrors",
     "SubjectResult",
@@ -54,23 +56,22 @@ __all__ = [
 
 _HOME = {
     "CompiledRulebook": "mincredit.rules",
-    "Evaluation": "mincredit._engine",
+    "Evaluation": "mincredit._results",
     "FactError": "mincredit.facts",
     "FactsDocument": "mincredit.facts",
     "HonourRecord": "mincredit.facts",
-    "Item": "mincredit._engine",
+    "Item": "mincredit._results",
     "RulebookError": "mincredit.rules",
     "RulebookInvalid": "mincredit.rules",
-    "Score": "mincredit._batch",
     "Subject": "mincredit.facts",
-    "SubjectErrors": "mincredit._batch",
-    "SubjectResult": "mincredit._engine",
+    "SubjectErrors": "mincredit._results",
+    "SubjectResult": "mincredit._results",
     "UnknownRulebook": "mincredit.rules",
     "ViolationRecord": "mincredit.facts",
     "evaluate": "mincredit._engine",
-    "evaluate_stream": "mincredit._batch",
+    "evaluate_stream": "mincredit._population.run",
     "evaluate_subject": "mincredit._engine",
-    "evaluate_table": "mincredit._columnar",
+    "evaluate_table": "mincredit._population.columnar",
     "load_rulebook": "mincredit.rules",
     "read_facts_file": "mincredit.facts",
 }

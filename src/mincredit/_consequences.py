@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from mincredit._blacklist import ListingStatus
-from mincredit._consequence import ConsequenceItem
+from mincredit._results import ConsequenceItem
 from mincredit._retention import pending_objection
 from mincredit.facts._records import OtherSectorListing
 from mincredit.rules._schema import Rulebook

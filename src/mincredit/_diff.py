@@ -304,8 +304,8 @@ def _reasons(old: Outcome, new: Outcome, old_rb: CompiledRulebook, new_rb: Compi
             reasons.append(Reason(f"not evaluable under the {label} rulebook", f"{record}{error.message}"))
     if old.result is None or new.result is None:
         return reasons
-    old_items = {item.record_id: item for item in old.result.items}
-    for item in new.result.items:
+    old_items = {item.record_id: item for item in old.result.items or ()}
+    for item in new.result.items or ():
         before = old_items.get(item.record_id)
         if before is None or before.applied == item.applied:
             continue
@@ -315,8 +315,8 @@ def _reasons(old: Outcome, new: Outcome, old_rb: CompiledRulebook, new_rb: Compi
     if old.score is not None and new.score is not None and old.score != new.score:
         reasons.extend(Reason("formula", change.field or "", change.old, change.new) for change in formula)
     if new.score is not None and old.score is not None:
-        under_old = old_rb.band_for(new.score).grade
-        under_new = new_rb.band_for(new.score).grade
+        under_old = old_rb.tables.band(new.score).label
+        under_new = new_rb.tables.band(new.score).label
         if under_old != under_new:
             reasons.append(Reason("grade bands", f"N = {_number(new.score)}", f"{under_old} under the old bands",
                                   f"{under_new} under the new"))
@@ -330,11 +330,11 @@ def population_impact(entries: Sequence[SubjectEntry], old: CompiledRulebook, ne
     formula = [change for change in rule_changes(old.source, new.source)
                if change.area == "formula" and change.change == "changed"]
     pairs = [(entry, _outcome(entry, old, as_of), _outcome(entry, new, as_of)) for entry in entries]
-    grades = [band.grade for band in old.bands]
-    grades += [band.grade for band in new.bands if band.grade not in grades]
+    grades = list(old.law.grade_labels)     # the rulebook's order of its grades, best first
+    grades += [label for label in new.law.grade_labels if label not in grades]
     extra = [category for category in (NOT_EVALUATED, ERROR)
              if any(category in (before.category, after.category) for _, before, after in pairs)]
-    categories = tuple(sorted(grades) + extra)
+    categories = tuple(grades + extra)
     matrix = {row: dict.fromkeys(categories, 0) for row in categories}
     moves: list[Move] = []
     score_changes: list[Move] = []
@@ -545,7 +545,7 @@ def _outcome_text(outcome: Outcome) -> str:
 
 
 def _band_edges(rulebook: CompiledRulebook) -> list[float]:
-    return sorted({float(bound.value) for band in rulebook.bands for bound in (band.lower, band.upper)
+    return sorted({float(bound) for band in rulebook.law.bands for bound in (band.lower, band.upper)
                    if bound is not None})
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mincredit._decimals import exact
-from mincredit._engine import Evaluation
+from mincredit._results import Evaluation, pretty, to_builtins
 from mincredit.rules._compiling import CompiledRulebook
 
 
@@ -22,13 +22,12 @@ def number_text(value: Decimal | None) -> str:
 
 def evaluation_data(evaluation: Evaluation) -> dict[str, Any]:
     """The JSON interchange form: decimals as exact decimal strings, dates as YYYY-MM-DD."""
-    data = evaluation.model_dump(mode="json")
-    data["errors"] = [error.as_dict() for error in evaluation.errors]
+    data: dict[str, Any] = to_builtins(evaluation)
     return data
 
 
 def evaluation_json(evaluation: Evaluation) -> str:
-    return json.dumps(evaluation_data(evaluation), ensure_ascii=False, indent=2) + "\n"
+    return pretty(evaluation)
 
 
 def print_evaluation_table(evaluation: Evaluation, console: Console, *, details: bool = True) -> None:

@@ -97,7 +97,7 @@ class Coverage:
     def note(self, rulebook: CompiledRulebook, result: SubjectResult) -> None:
         key = (rulebook.identity.id, rulebook.identity.version)
         self.rulebooks[key] = rulebook
-        for item in result.items:
+        for item in result.items or ():
             if item.counted and item.indicator is not None and item.tier is not None:
                 self.tiers.setdefault(key, set()).add((item.indicator, item.tier))
             if item.counted and item.level is not None:
@@ -109,11 +109,12 @@ class Coverage:
         report = {}
         for key, rulebook in sorted(self.rulebooks.items()):
             report[key] = {
-                "tiers": [f"{code}.{tier}" for code, tier in sorted(rulebook.tiers)
-                          if (code, tier) not in self.tiers.get(key, set())],
-                "honour_levels": [level for level in rulebook.honour_levels
-                                  if level not in self.levels.get(key, set())],
-                "grades": [band.grade for band in rulebook.bands if band.grade not in self.grades.get(key, set())],
+                "tiers": [f"{indicator.code}.{tier.tier}" for indicator in rulebook.law.indicators
+                          for tier in indicator.tiers
+                          if (indicator.code, tier.tier) not in self.tiers.get(key, set())],
+                "honour_levels": [level.id for level in rulebook.law.levels
+                                  if level.id not in self.levels.get(key, set())],
+                "grades": [label for label in rulebook.law.grade_labels if label not in self.grades.get(key, set())],
             }
         return report
 
@@ -135,7 +136,7 @@ def _explain(result: SubjectResult) -> tuple[str, ...]:
              f"deductions {_text(result.deductions)}, honour bonus {_text(result.honour_bonus)}"]
     if result.not_evaluated_reason:
         lines.append(result.not_evaluated_reason)
-    lines.extend(f"{item.record_id}: {item.explanation}" for item in result.items)
+    lines.extend(f"{item.record_id}: {item.explanation}" for item in result.items or ())
     return tuple(lines)
 
 
@@ -150,10 +151,10 @@ def _compare(expect: Expectation, result: SubjectResult) -> list[str]:
         actual = getattr(result, name)
         if wanted is not None and (actual is None or wanted != actual):
             problems.append(f"{name} expected {_text(wanted)}, actual {_text(actual)}")
-    counted = sorted(item.record_id for item in result.items if item.counted)
+    counted = sorted(item.record_id for item in result.items or () if item.counted)
     if expect.counted is not None and sorted(expect.counted) != counted:
         problems.append(f"counted records expected {sorted(expect.counted)}, actual {counted}")
-    not_counted = sorted(item.record_id for item in result.items if not item.counted)
+    not_counted = sorted(item.record_id for item in result.items or () if not item.counted)
     if expect.not_counted is not None and sorted(expect.not_counted) != not_counted:
         problems.append(f"records not counted expected {sorted(expect.not_counted)}, actual {not_counted}")
     if expect.error_field is not None:
@@ -166,9 +167,9 @@ def _compare_measures(expect: Expectation, result: SubjectResult) -> list[str]:
     """The expectations about proposals, derived tiers, consequences, objections and listing."""
     actual: dict[str, object] = {
         "proposals": sorted(p.trigger for p in result.proposals),
-        "tiers": {i.record_id: i.tier for i in result.items if i.type == "violation"},
+        "tiers": {i.record_id: i.tier for i in result.items or () if i.type == "violation"},
         "consequences": sorted(c.id for c in result.consequences),
-        "under_objection": sorted(i.record_id for i in result.items if i.under_objection),
+        "under_objection": sorted(i.record_id for i in result.items or () if i.under_objection),
         "on_list": any(status.on_list for status in result.listings),
     }
     problems = []

@@ -119,6 +119,9 @@ CASES = [
          "    until: 2025-11-30\n", "    until: 2015-11-30\n", at="2015-11-30"),
     Case("F001-weights", "weights that add up to 1.1",
          "  industry_weight: 0.8\n", "  industry_weight: 0.9\n", at="0.2"),
+    Case("F002-public-range-empty", "a public score range from 1000 down to 0",
+         "  public_score: {lower: 0, upper: 1000}\n", "  public_score: {lower: 1000, upper: 0}\n",
+         at="{lower: 1000"),
     Case("G001-gap-at-900", "B excludes 900 as A does: exactly 900 gets no grade",
          "    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n"
          "    upper: {value: 900, inclusive: true}\n",
@@ -133,13 +136,24 @@ CASES = [
     Case("G002-overlap-at-900", "A includes 900 as B does: exactly 900 gets two grades",
          "    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n",
          "    annex: \"N≥900\"\n    lower: {value: 900, inclusive: true}\n", at="grade: B"),
-    Case("G003-swapped-letters", "the letters A and B swapped: B for the best scores, A below it",
+    Case("G003-bands-out-of-order", "B's band listed before A's, though A holds the higher scores",
          "  - grade: A\n    meaning: 信用优秀\n    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n"
-         "  - grade: B\n",
-         "  - grade: B\n    meaning: 信用优秀\n    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n"
-         "  - grade: A\n", at="A\n    meaning: 信用良好"),
-    Case("G004-unknown-letter", "a grade F",
-         "  - grade: E\n", "  - grade: F\n", at="F\n"),
+         "  - grade: B\n    meaning: 信用良好\n    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n"
+         "    upper: {value: 900, inclusive: true}\n",
+         "  - grade: B\n    meaning: 信用良好\n    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n"
+         "    upper: {value: 900, inclusive: true}\n"
+         "  - grade: A\n    meaning: 信用优秀\n    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n",
+         at="A\n    meaning: 信用优秀"),
+    Case("G008-consequence-for-no-grade", "a measure for grade F, which no band has",
+         "    when: {grades: [A]}\n", "    when: {grades: [F]}\n", at="F]"),
+    Case("G009-one-grade", "every band but A removed, A covering every score",
+         "    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n  - grade: B\n    meaning: 信用良好\n"
+         "    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n    upper: {value: 900, inclusive: true}\n"
+         "  - grade: C\n    meaning: 信用中等\n    annex: \"700＜N≤800\"\n    lower: {value: 700, inclusive: false}\n"
+         "    upper: {value: 800, inclusive: true}\n  - grade: D\n    meaning: 信用较差\n    annex: \"600＜N≤700\"\n"
+         "    lower: {value: 600, inclusive: false}\n    upper: {value: 700, inclusive: true}\n  - grade: E\n"
+         "    meaning: 信用差\n    annex: \"N≤600\"\n    upper: {value: 600, inclusive: true}\n",
+         "    annex: \"全部\"\n", at="grades:"),
     Case("G005-letter-twice", "two bands for grade B",
          "  - grade: C\n", "  - grade: B\n", at="B\n    meaning: 信用中等"),
     Case("G006-empty-band", "D holds no score (700 < N ≤ 700); E holds N ≤ 700",
@@ -151,15 +165,13 @@ CASES = [
          "    upper: {value: 700, inclusive: true}\n", at="grade: D"),
     Case("G007-annex-text", "B's annex text says 800≤N≤900 but its bound excludes 800",
          "    annex: \"800＜N≤900\"\n", "    annex: \"800≤N≤900\"\n", at="grade: B"),
-    Case("H001-unknown-level", "an honour level the engine does not know",
-         "    - level: city_government\n", "    - level: county_government\n", at="county_government"),
     Case("H002-no-cap", "no cap", "  cap: 100\n", "", at="note: 注"),
     Case("H003-cap-below-bonus", "a cap of 50 under a 100-point honour",
          "  cap: 100\n", "  cap: 50\n", at="50\n  note"),
     Case("H004-level-twice", "ministry twice",
          "    - level: provincial_department\n", "    - level: ministry\n", at="ministry\n      row: 4"),
     Case("R001-indicator-twice", "M01 defined a second time",
-         "\ninterpretations:\n", M01.replace("M01\n", "M01  # again\n", 1) + "\ninterpretations:\n",
+         "\nconsequences:\n", M01.replace("M01\n", "M01  # again\n", 1) + "\nconsequences:\n",
          at="M01  # again"),
     Case("R002-tier-twice", "M01 has tier 1 twice",
          "      - tier: 2\n        points: 400\n", "      - tier: 1\n        points: 400\n",
@@ -169,6 +181,11 @@ CASES = [
          at="3\n        points: 400"),
     Case("R004-agency-code", "an agency code in a miner rulebook",
          "  - code: M01\n", "  - code: A01\n", at="A01"),
+    Case("R010-consequence-for-another-kind", "a measure limited to agencies in a miner rulebook",
+         "    when: {listed: true}\n", "    when: {listed: true, subject_kinds: [agency]}\n", at="subject_kinds"),
+    Case("R011-count-bands-overlap", "offence number 2 of M04 in the bands of tier 1 and tier 2",
+         "        - {tier: 1, lower: 1, upper: 1}\n", "        - {tier: 1, lower: 1, upper: 2}\n",
+         at="{tier: 2, lower: 2}"),
     Case("R005-unknown-tier", "an interpretation naming a tier that does not exist",
          "\"retention.violation\"", "\"M02.5\"", at="\"M02.5\""),
     Case("R005-unknown-block", "an interpretation naming a block path that does not exist",

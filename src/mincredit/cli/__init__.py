@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 # that `mincredit evaluate` does not load the linter, the diff and plot code, replay or the analysis of
 # blacklist facts before it reads a record (docs/performance.md).
 if TYPE_CHECKING:
-    from mincredit._columnar import ColumnarInput
-    from mincredit._plan import PlanBasis
+    from mincredit._population.columnar import ColumnarInput
+    from mincredit._population.evaluator import Source
     from mincredit.rules._compiling import CompiledRulebook
 
 from mincredit.cli._common import (
@@ -47,7 +47,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise UsageProblem("--no-explain, --jobs, --subjects and --no-cache go with --output FILE or --format jsonl")
     if not batch:
         return _evaluate_document(args)
-    from mincredit._batch import start_reading
+    from mincredit._population.run import start_reading
 
     # A Parquet or CSV input starts being read (in a thread) while the rulebook loads.
     reading = start_reading(Path(args.facts), Path(args.subjects) if args.subjects is not None else None)
@@ -77,10 +77,10 @@ def _note_not_in_force(rulebook_id: str, version: str, start: dt.date, end: dt.d
           "evaluating with it because it was named explicitly", file=sys.stderr)
 
 
-def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
-    """What a batch run needs of the rulebook asked for: from the compiled-rulebook cache when it holds it,
-    else compiled from the rulebook's file (and then kept in the cache)."""
-    from mincredit._plan import PlanBasis
+def _batch_rulebook(args: argparse.Namespace) -> Source:
+    """What a batch run needs of the rulebook asked for: its law from the compiled-rulebook cache when it holds
+    it, else compiled from the rulebook's file (and then kept in the cache)."""
+    from mincredit._population.evaluator import Source
     from mincredit.rules._cache import RulebookCache
     from mincredit.rules._files import shipped_rulebook_dir
 
@@ -91,11 +91,10 @@ def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
         return resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args)).rulebook
 
     if cache is not None and library.is_dir():
-        basis = cache.basis(args.rulebook, library, args.as_of, load)
-        if basis is not None:
-            _note_not_in_force(basis.rulebook_id, basis.version, basis.effective_start, basis.effective_end,
-                               args.as_of)
-            return basis
+        law = cache.law(args.rulebook, library, args.as_of)
+        if law is not None:
+            _note_not_in_force(law.rulebook_id, law.version, law.effective_start, law.effective_end, args.as_of)
+            return Source(law, load)
     from mincredit.rules._registry import RulebookLibrary
 
     snapshot = cache.snapshot(args.rulebook, library) if cache is not None else {}
@@ -104,13 +103,12 @@ def _batch_rulebook(args: argparse.Namespace) -> PlanBasis:
     rulebook = resolved.rulebook
     identity = rulebook.identity
     _note_not_in_force(identity.id, identity.version, identity.effective.start, identity.effective.end, args.as_of)
-    basis = PlanBasis.of(rulebook)
     if cache is not None and resolved.path is not None:
         versions = None
         if resolved.entry is not None:
             versions = [(entry.version, entry.start, entry.end, entry.path) for entry in held.versions(identity.id)]
-        cache.store(args.rulebook, library, snapshot, resolved.path, basis, versions)
-    return basis
+        cache.store(args.rulebook, library, snapshot, resolved.path, rulebook.law, versions)
+    return Source.of(rulebook)
 
 
 def _evaluate_document(args: argparse.Namespace) -> int:
@@ -134,10 +132,11 @@ def _evaluate_document(args: argparse.Namespace) -> int:
     return EXIT_OK if evaluation.complete else EXIT_PROBLEMS
 
 
-def run_batch_evaluate(args: argparse.Namespace, rulebook: PlanBasis,
+def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
                        reading: ColumnarInput | None = None) -> int:
     """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
-    from mincredit._batch import BatchError, BatchRequest, ColumnarUnavailable, output_format, run_batch
+    from mincredit._population.run import BatchError, BatchRequest, ColumnarUnavailable, run_batch
+    from mincredit._population.write import OutputError, output_format
     from mincredit.facts._reading import FactsFileError
 
     if args.record is not None:
@@ -148,7 +147,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: PlanBasis,
     if output is not None:
         try:
             output_format(output)
-        except BatchError as error:
+        except OutputError as error:
             raise UsageProblem(str(error)) from None
         if not (output.parent if str(output.parent) else Path(".")).is_dir():
             raise UsageProblem(f"the folder of the output {output} does not exist")
@@ -169,7 +168,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: PlanBasis,
         print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
               file=sys.stderr)
         return 130
-    print(f"mincredit evaluate: {summary.describe(grade.grade for grade in rulebook.grades)}"
+    print(f"mincredit evaluate: {summary.describe(rulebook.law.grade_labels)}"
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)
     return EXIT_OK if summary.error_subjects == 0 else EXIT_PROBLEMS
 

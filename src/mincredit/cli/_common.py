@@ -75,7 +75,7 @@ def _stdout_console() -> Console:
 
 
 def parse_quarter(text: str) -> dt.date:
-    from mincredit._batch import quarter_end
+    from mincredit._population.run import quarter_end
 
     try:
         return quarter_end(text)

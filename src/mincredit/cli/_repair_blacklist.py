@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from mincredit._engine import evaluate, rulebook_errors
+from mincredit._results import to_builtins
 from mincredit._timeline import RecordNotFound, repair_question
 from mincredit.facts._validating import FactError
 
@@ -93,11 +94,11 @@ def run_blacklist(args: argparse.Namespace) -> int:
     failed = any(not check.ok for result in evaluation.results for status in result.listings
                  for check in status.checks)
     if args.format == "json":
-        data = {"rulebook": evaluation.rulebook.model_dump(mode="json"), "as_of": args.as_of.isoformat(),
+        data = {"rulebook": to_builtins(evaluation.rulebook), "as_of": args.as_of.isoformat(),
                 "subjects": [{"uscc": r.uscc, "name": r.name, "grade": r.grade,
                               "proposals": [p.model_dump(mode="json") for p in r.proposals],
                               "listings": [s.model_dump(mode="json") for s in r.listings],
-                              "consequences": [c.as_json() for c in r.consequences
+                              "consequences": [to_builtins(c) for c in r.consequences
                                                if c.kind in {"sanction", "joint_sanction"}],
                               "warnings": r.warnings}
                              for r in evaluation.results],

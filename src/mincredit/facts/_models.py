@@ -72,7 +72,8 @@ class ViolationRecord(FactModel):
     objections: list[Objection] = Field(default_factory=list)
 
 
-HonourLevelName = Literal["provincial_government", "city_government", "ministry", "provincial_department"]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+"""A kind of subject or an honour level: whatever ids the rulebook defines (checked against it when evaluated)."""
 
 
 class HonourRecord(FactModel):
@@ -81,7 +82,7 @@ class HonourRecord(FactModel):
     id: RecordId
     type: Literal["honour"]
     honour: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    level: HonourLevelName
+    level: Identifier
     awarded_on: dt.date
     valid_until: dt.date | None = None
     authority: str | None = None
@@ -103,9 +104,10 @@ class Subject(FactModel):
 
     uscc: Annotated[str, BeforeValidator(digits_as_text)]
     name: Annotated[str, StringConstraints(min_length=1)]
-    kind: Literal["miner", "agency"]
+    kind: Identifier
     status: Literal["active", "dissolved"] = "active"
-    public_score: Decimal | None = Field(default=None, ge=0, le=1000)
+    public_score: Decimal | None = Field(default=None, allow_inf_nan=False,
+                                         description="checked against the range the rulebook's formula takes")
     records: list[Record] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list, description="竞买人（投标人）, 竞得人（中标人） (art. 17)")
 

@@ -75,8 +75,10 @@ def _clerk_message(detail: ErrorDetails) -> str:
         return str(context.get("error", detail["msg"]))
     if kind == "literal_error":
         return f"must be one of {context.get('expected')}, not {value!r}"
-    if kind in {"greater_than_equal", "less_than_equal"}:
-        return f"must be between 0 and 1000, not {value}"
+    if kind == "greater_than_equal":
+        return f"must be at least {context.get('ge')}, not {value!r}"
+    if kind == "less_than_equal":
+        return f"must be at most {context.get('le')}, not {value!r}"
     if kind == "greater_than":
         return f"must be greater than {context.get('gt')}, not {value!r}"
     if kind == "string_too_short":

@@ -44,11 +44,10 @@ if TYPE_CHECKING:
         UnitConversion,
     )
 
-KIND_PREFIX = {"miner": "M", "agency": "A"}
-GRADE_ORDER = "ABCDE"
 # The rulebook's top-level blocks, which interpretations may name (`grades`, `rulebook.effective` …).
 # arts. 10–11, 15–28 (mincredit.rules._schema_articles): optional blocks, checked by their own schema
-MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived")
+MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived",
+                                       "dissolved")
 PART_NAMES: tuple[str, ...] = ("rulebook", "formula", "grades", "honours", "retention", "quantities",
                                "unit_conversions", "indicators", "interpretations", "deductions_source",
                                *MEASURE_PART_NAMES)
@@ -74,6 +73,7 @@ class Parts:
     objections: Any = None
     consequences: Any = None
     derived: Any = None
+    dissolved: Any = None
 
     @classmethod
     def of(cls, rulebook: Rulebook) -> Parts:
@@ -127,6 +127,11 @@ def _formula(parts: Parts) -> Iterator[Issue]:
         yield Issue("F001", f"public_weight {number(formula.public_weight)} and industry_weight "
                             f"{number(formula.industry_weight)} must each lie between 0 and 1 and add up to 1",
                     ("formula", "public_weight"))
+    public = formula.public_score
+    if public is not None and public.lower is not None and public.upper is not None and public.lower > public.upper:
+        yield Issue("F002", f"the public score's range starts at {number(public.lower)} and ends at "
+                            f"{number(public.upper)}: no public score could be evaluated",
+                    ("formula", "public_score"))
 
 
 # ---------------------------------------------------------------- grades
@@ -205,17 +210,20 @@ def _grades(parts: Parts) -> Iterator[Issue]:
         yield Issue("G001", f"the score {witness} falls in no grade band ({gap.interval.describe('N')} is "
                             f"not covered, {text})",
                     ("grades", above if above is not None else below if below is not None else 0))
+    # The bands' order in the file is the grades' order, best first: each band must hold lower scores than the
+    # one before it (results, summaries and migration matrices list the grades in this order).
     for earlier, later in pairwise(usable):
         first_band, second_band = bands[earlier], bands[later]
         if first_band.grade == second_band.grade:
             continue  # G005 says it
-        letters_descend = GRADE_ORDER.index(first_band.grade) < GRADE_ORDER.index(second_band.grade)
-        scores_descend = _lower_first(intervals[later], intervals[earlier])
-        if not (letters_descend and scores_descend):
+        if not _lower_first(intervals[later], intervals[earlier]):
             yield Issue("G003", f"grade {second_band.grade} ({intervals[later].describe('N')}) is listed after "
-                                f"{first_band.grade} ({intervals[earlier].describe('N')}): list the bands from "
-                                "A down, each a better grade for higher scores than the next",
+                                f"{first_band.grade} ({intervals[earlier].describe('N')}): list the bands from the "
+                                "best grade down, each holding lower scores than the one before",
                         ("grades", later, "grade"))
+    if len(seen) < 2:
+        yield Issue("G009", f"the rulebook defines {len(seen)} grade{'s' if len(seen) != 1 else ''}; a credit "
+                            "evaluation tells grades apart, so it needs at least two", ("grades",))
 
 
 def _lower_first(low: Interval, high: Interval) -> bool:
@@ -266,7 +274,8 @@ def _indicators(parts: Parts) -> Iterator[Issue]:
     indicators = parts.indicators
     if indicators is None:
         return
-    prefix = KIND_PREFIX.get(parts.rulebook.subject_kind) if parts.rulebook is not None else None
+    codes = parts.rulebook.indicator_codes if parts.rulebook is not None else None
+    pattern = re.compile(rf"{re.escape(codes.prefix)}[0-9]{{{codes.digits}}}") if codes is not None else None
     seen: dict[str, int] = {}
     for index, indicator in enumerate(indicators):
         where: DocumentPath = ("indicators", index)
@@ -276,13 +285,15 @@ def _indicators(parts: Parts) -> Iterator[Issue]:
                         (*where, "code"))
         else:
             seen[indicator.code] = index
-        if prefix is not None and not indicator.code.startswith(prefix):
-            assert parts.rulebook is not None
-            yield Issue("R004", f"the indicator {indicator.code} does not start with {prefix}, the prefix of a "
-                                f"{parts.rulebook.subject_kind} rulebook", (*where, "code"))
-        if int(indicator.code[1:]) != indicator.row:
+        if codes is not None and pattern is not None and not pattern.fullmatch(indicator.code):
+            yield Issue("R004", f"the indicator {indicator.code} is not written as this rulebook's codes are "
+                                f"(rulebook.indicator_codes: {codes.prefix} and {codes.digits} digits, e.g. "
+                                f"{codes.prefix}{1:0{codes.digits}d})", (*where, "code"))
+        digits = re.search(r"[0-9]+$", indicator.code)
+        if digits is not None and int(digits.group()) != indicator.row:
+            prefix = indicator.code[:digits.start()]
             yield Issue("R008", f"the indicator {indicator.code} is row {indicator.row} of the annex; its code "
-                                f"should be {indicator.code[0]}{indicator.row:02d}", (*where, "row"))
+                                f"should be {prefix}{indicator.row:0{len(digits.group())}d}", (*where, "row"))
         numbers: dict[int, int] = {}
         duplicated = False
         for position, tier in enumerate(indicator.tiers):
@@ -504,8 +515,8 @@ def _unsettled_boundaries(indicator: Indicator, where: DocumentPath, units: Unit
 # ---------------------------------------------------------------- references
 
 
-_TIER_REFERENCE = re.compile(r"^([MA]\d{2})\.(\d+)$")
-_INDICATOR_REFERENCE = re.compile(r"^[MA]\d{2}$")
+_TIER_REFERENCE = re.compile(r"^([A-Z]+[0-9]+)\.([0-9]+)$")
+_INDICATOR_REFERENCE = re.compile(r"^[A-Z]+[0-9]+$")
 _INTERPRETATION_REFERENCE = re.compile(r"^I\d{2}$")
 
 
@@ -531,25 +542,24 @@ def _references(parts: Parts) -> Iterator[Issue]:
 
 def _resolve(parts: Parts, reference: str, interpretation_ids: set[str]) -> str | None:
     """Why ``reference`` names nothing in the rulebook, or None when it names something (or cannot be told)."""
+    codes = {indicator.code: indicator for indicator in parts.indicators} if parts.indicators is not None else None
     if match := _TIER_REFERENCE.match(reference):
-        if parts.indicators is None:
+        if codes is None:
             return None
         code, tier = match[1], int(match[2])
-        indicator = next((i for i in parts.indicators if i.code == code), None)
+        indicator = codes.get(code)
         if indicator is None:
             return f"but there is no indicator {code}"
         if all(t.tier != tier for t in indicator.tiers):
             numbers = ", ".join(str(t.tier) for t in indicator.tiers)
             return f"but {code} has no tier {tier} (its tiers: {numbers})"
         return None
-    if _INDICATOR_REFERENCE.match(reference):
-        if parts.indicators is None:
-            return None
-        if all(i.code != reference for i in parts.indicators):
-            return f"but there is no indicator {reference}"
+    if reference in interpretation_ids or (codes is not None and reference in codes):
         return None
     if _INTERPRETATION_REFERENCE.match(reference):
-        return None if reference in interpretation_ids else f"but there is no interpretation {reference}"
+        return f"but there is no interpretation {reference}"
+    if _INDICATOR_REFERENCE.match(reference):
+        return None if codes is None else f"but there is no indicator {reference}"
     segments = reference.split(".")
     if segments[0] not in PART_NAMES:
         return ("which is neither an indicator (M03), a tier (M03.2), an interpretation (I01) nor a block "
@@ -593,10 +603,59 @@ def _step_into_list(value: Any, segment: str) -> tuple[bool, Any]:
     return False, None
 
 
+# ---------------------------------------------------------------- what the articles' blocks name
+
+
+def _named_lists(parts: Parts) -> Iterator[Issue]:
+    """What the code used to assume: the grades and subject kinds a consequence names, the indicators and tiers
+    an offence count names, are the rulebook's own."""
+    labels = {band.grade for band in parts.grades} if parts.grades is not None else None
+    kind = parts.rulebook.subject_kind if parts.rulebook is not None else None
+    for index, measure in enumerate(parts.consequences or []):
+        where: DocumentPath = ("consequences", index, "when")
+        for position, grade in enumerate(measure.when.grades):
+            if labels is not None and grade not in labels:
+                yield Issue("G008", f"consequence {measure.id} applies to grade {grade}, which the rulebook does not "
+                                    f"define (its grades: {', '.join(band.grade for band in parts.grades or [])}); "
+                                    "it would never apply", (*where, "grades", position))
+        kinds = measure.when.subject_kinds
+        if kinds and kind is not None and kind not in kinds:
+            yield Issue("R010", f"consequence {measure.id} applies to {', '.join(kinds)} only, but this rulebook "
+                                f"scores {kind}: it would never apply", (*where, "subject_kinds"))
+    derived = parts.derived
+    if derived is None or parts.indicators is None:
+        return
+    tiers = {indicator.code: {tier.tier for tier in indicator.tiers} for indicator in parts.indicators}
+    for index, rule in enumerate(derived.offence_count):
+        where = ("derived", "offence_count", index)
+        if rule.indicator not in tiers:
+            yield Issue("R011", f"offence counts are given for {rule.indicator}, which the rulebook does not define",
+                        (*where, "indicator"))
+            continue
+        taken: list[tuple[int, int | None, int]] = []
+        for position, band in enumerate(rule.tiers):
+            at: DocumentPath = (*where, "tiers", position)
+            if band.tier not in tiers[rule.indicator]:
+                yield Issue("R011", f"offence counts of {rule.indicator} give tier {band.tier}, which it does not "
+                                    "have", (*at, "tier"))
+            if band.upper is not None and band.upper < band.lower:
+                yield Issue("R011", f"the offence count band of {rule.indicator} tier {band.tier} runs from "
+                                    f"{band.lower} to {band.upper}: it holds no count", at)
+                continue
+            for lower, upper, other in taken:
+                if band.lower <= (upper if upper is not None else band.lower) and \
+                        lower <= (band.upper if band.upper is not None else lower):
+                    yield Issue("R011", f"offence number {max(lower, band.lower)} of {rule.indicator} falls in the "
+                                        f"bands of tier {other} and tier {band.tier}; say which tier it gives", at)
+                    break
+            taken.append((band.lower, band.upper, band.tier))
+
+
 _CHECKS: list[tuple[Callable[[Parts], Iterator[Issue]], frozenset[str]]] = [
     (_identity, frozenset({"I001", "I002", "I003"})),
-    (_formula, frozenset({"F001"})),
-    (_grades, frozenset({"G001", "G002", "G003", "G005", "G006", "G007"})),
+    (_formula, frozenset({"F001", "F002"})),
+    (_grades, frozenset({"G001", "G002", "G003", "G005", "G006", "G007", "G009"})),
+    (_named_lists, frozenset({"G008", "R010", "R011"})),
     (_honours, frozenset({"H003", "H004"})),
     (_indicators, frozenset({"R001", "R002", "R003", "R004", "R008", "R009"})),
     (_quantities, frozenset({"Q001", "Q002", "Q003", "Q004", "Q005", "Q006", "Q007", "Q008", "Q009", "R006"})),

@@ -195,6 +195,15 @@ _CODES = [
         "formula:\n  public_weight: 0.2\n  industry_weight: 0.8\n",
     ),
     CodeInfo(
+        "F002", "error", "public score range that holds no score",
+        "`formula.public_score` whose `lower` is above its `upper`.",
+        "Every subject's 公共信用评价分值 is checked against this range before the formula takes it; an empty "
+        "range refuses every subject. Compile refuses such a rulebook.",
+        "formula:\n  public_score: {lower: 1000, upper: 0}\n",
+        "formula:\n  public_score: {lower: 0, upper: 1000}\n",
+        refuses_compile=True,
+    ),
+    CodeInfo(
         "G001", "error", "a score falls in no grade band",
         "A gap between the bands, or below the lowest or above the highest: the finding names a concrete score "
         "that gets no grade, e.g. exactly 900 when B is `800＜N＜900` and A is `N＞900`.",
@@ -219,21 +228,14 @@ _CODES = [
     ),
     CodeInfo(
         "G003", "error", "grade bands out of order",
-        "Bands not listed from A down, or a better grade given to lower scores than a worse one (B above A).",
-        "Grades are ordered by meaning (A 信用优秀 … E 信用差); a band list that is out of order is how a "
-        "swapped pair of bounds slips in, giving a subject the grade meant for a worse score.",
+        "Bands not listed from the best grade down: a band holding higher scores than the band listed before it.",
+        "The file's order of the bands is the grades' order (best first): results, summaries and migration "
+        "matrices list the grades that way, and a band list out of order is how a swapped pair of bounds slips "
+        "in, giving a subject the grade meant for a worse score.",
         "- grade: B\n  lower: {value: 900, inclusive: false}\n- grade: A\n"
         "  lower: {value: 800, inclusive: false}\n  upper: {value: 900, inclusive: true}\n",
         "- grade: A\n  lower: {value: 900, inclusive: false}\n- grade: B\n"
         "  lower: {value: 800, inclusive: false}\n  upper: {value: 900, inclusive: true}\n",
-    ),
-    CodeInfo(
-        "G004", "error", "unknown grade letter",
-        "A band whose `grade:` is not one of A, B, C, D, E.",
-        "The measures know five grades (art. 14) and attach consequences to each (arts. 21–24); a grade outside "
-        "them has no consequence and cannot be reported.",
-        "- grade: A+\n  lower: {value: 950, inclusive: false}\n",
-        "- grade: A\n  lower: {value: 900, inclusive: false}\n",
     ),
     CodeInfo(
         "G005", "error", "grade letter defined twice",
@@ -264,15 +266,24 @@ _CODES = [
         "  upper: {value: 900, inclusive: true}\n",
     ),
     CodeInfo(
-        "H001", "error", "unknown honour level",
-        "An honour level id other than provincial_government, city_government, ministry and "
-        "provincial_department.",
-        "Honour records name their level by these ids; a level the engine does not know is a bonus no record "
-        "can ever earn, and a record of the intended level gets nothing.",
-        "levels:\n  - level: county_government\n    row: 5\n    name: 旗县人民政府\n"
-        "    scope: 荣誉称号、表彰奖励\n    points: 20\n",
-        "levels:\n  - level: city_government\n    row: 2\n    name: 盟市人民政府（公署）\n"
-        "    scope: 荣誉称号、表彰奖励\n    points: 50\n",
+        "G008", "error", "consequence for a grade the rulebook does not define",
+        "A `consequences[].when.grades` entry that is not the `grade:` of any band.",
+        "Grades are the rulebook's own labels (A–E today; a revision may relabel or re-count them); a measure "
+        "naming a label no band has never applies, so the subjects it was meant for silently escape it.",
+        "grades:\n  - grade: A\n  # … A, B, M, C, D\nconsequences:\n  - id: art23-2-review\n"
+        "    when: {grades: [E]}\n",
+        "grades:\n  - grade: A\n  # … A, B, M, C, D\nconsequences:\n  - id: art23-2-review\n"
+        "    when: {grades: [D]}\n",
+    ),
+    CodeInfo(
+        "G009", "error", "fewer than two grades",
+        "A `grades:` list with a single band (or one label for every band).",
+        "A credit evaluation is a grading; with one grade every subject gets the same result and no consequence "
+        "can tell subjects apart. Compile refuses such a rulebook.",
+        "grades:\n  - grade: A\n    meaning: 合格\n",
+        "grades:\n  - grade: A\n    meaning: 信用优秀\n    lower: {value: 900, inclusive: false}\n"
+        "  - grade: B\n    meaning: 信用一般\n    upper: {value: 900, inclusive: true}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "H002", "error", "honour cap missing",
@@ -325,13 +336,13 @@ _CODES = [
         "tiers:\n  - {tier: 1, points: 100, wording: …}\n  - {tier: 2, points: 200, wording: …}\n",
     ),
     CodeInfo(
-        "R004", "error", "indicator code of the wrong prefix",
-        "An indicator whose code does not start with the prefix of the rulebook's subject kind (M for miner, A "
-        "for agency).",
+        "R004", "error", "indicator code not written as the rulebook's codes are",
+        "An indicator whose code does not have the form `rulebook.indicator_codes` gives: its prefix and the "
+        "annex row in so many digits (`{prefix: M, digits: 2}`: M01 … M57).",
         "Codes tell whose table a record belongs to; an A-code in the miner rulebook would score a miner by an "
         "agency's rule. Compile refuses such a rulebook.",
-        "rulebook:\n  subject_kind: miner\nindicators:\n  - code: A01\n",
-        "rulebook:\n  subject_kind: miner\nindicators:\n  - code: M01\n",
+        "rulebook:\n  indicator_codes: {prefix: M, digits: 2}\nindicators:\n  - code: A01\n",
+        "rulebook:\n  indicator_codes: {prefix: M, digits: 2}\nindicators:\n  - code: M01\n",
         refuses_compile=True,
     ),
     CodeInfo(
@@ -379,6 +390,26 @@ _CODES = [
         "  - {tier: 2, points: 200, wording: 违法所得5万元以下。}\n",
         "tiers:\n  - {tier: 1, points: 100, wording: 违法所得5万元以下。}\n"
         "  - {tier: 2, points: 200, wording: 违法所得5万元以上10万元以下。}\n",
+    ),
+    CodeInfo(
+        "R010", "warning", "consequence for a subject kind the rulebook does not score",
+        "A `consequences[].when.subject_kinds` list that leaves out the rulebook's own `subject_kind`.",
+        "A rulebook scores one kind of subject; a measure limited to other kinds never applies here. It is "
+        "usually a measure copied from the other rulebook without its `subject_kinds`.",
+        "rulebook:\n  subject_kind: miner\nconsequences:\n  - id: x\n    when: {listed: true, subject_kinds: [agency]}\n",
+        "rulebook:\n  subject_kind: miner\nconsequences:\n  - id: x\n    when: {listed: true}\n",
+    ),
+    CodeInfo(
+        "R011", "error", "offence count bands that do not work",
+        "A `derived.offence_count` rule for an indicator the rulebook lacks, a band giving a tier the indicator "
+        "lacks, a band that holds no count, or two bands that share an offence number.",
+        "The offence number picks the tier (初次 / 二次及以上); an overlap would leave the tier to the order of "
+        "the bands, and a missing tier would score nothing. Compile refuses such a rulebook.",
+        "offence_count:\n  - indicator: M37\n    tiers:\n      - {tier: 2, lower: 1, upper: 2}\n"
+        "      - {tier: 3, lower: 2}\n",
+        "offence_count:\n  - indicator: M37\n    tiers:\n      - {tier: 2, lower: 1, upper: 1}\n"
+        "      - {tier: 3, lower: 2}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "Q001", "error", "tier ranges of one quantity overlap",
@@ -503,6 +534,12 @@ _CODES = [
 ]
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _CODES}
+RETIRED: dict[str, str] = {
+    "G004": "unknown grade letter: grades are whatever labels the rulebook defines (G008 checks what names them)",
+    "H001": "unknown honour level: levels are whatever ids the rulebook defines (facts naming another level are "
+            "that subject's error)",
+}
+"""Codes no longer reported, with why: a code is never reused for another finding."""
 COMPILE_REFUSES: frozenset[str] = frozenset(info.code for info in _CODES if info.refuses_compile)
 
 
@@ -516,7 +553,10 @@ def matching(selector: str) -> list[str]:
 
 def explain(code: str) -> str:
     """The documentation of one code as plain text (``mincredit lint --explain CODE``)."""
-    info = CODES[code.strip().upper()]
+    wanted = code.strip().upper()
+    if wanted in RETIRED:
+        return f"{wanted} (retired): {RETIRED[wanted]}\n"
+    info = CODES[wanted]
     lines = [
         f"{info.code} ({info.severity}): {info.title}",
         "",
@@ -552,5 +592,8 @@ def codes_markdown() -> str:
             out.append(f"*Why it matters for a scored subject.* {info.why}\n")
             out.append("Bad:\n\n```yaml\n" + info.bad.rstrip("\n") + "\n```\n")
             out.append("Fixed:\n\n```yaml\n" + info.fixed.rstrip("\n") + "\n```\n")
+    out.append("### Retired codes\n")
+    out.append("A retired code is never reused for another finding.\n")
+    out.extend(f"- **{code}** — {why}" for code, why in RETIRED.items())
     return "\n".join(out).rstrip("\n") + "\n"
 

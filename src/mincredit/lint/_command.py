@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mincredit.lint._codes import CODES, FAMILIES, explain, matching
+from mincredit.lint._codes import CODES, FAMILIES, RETIRED, explain, matching
 from mincredit.lint._findings import Finding
 from mincredit.lint._output import json_report, sarif_report, text_report
 from mincredit.lint._runner import FileResult, lint_bytes, version_findings
@@ -121,7 +121,7 @@ def _explain(code: str) -> int:
         for info in CODES.values():
             print(f"{info.code}  {info.severity:<7}  {info.title}")
         return EXIT_OK
-    if code.strip().upper() not in CODES:
+    if code.strip().upper() not in CODES and code.strip().upper() not in RETIRED:
         raise CannotRun(f"--explain: there is no lint code {code!r} (mincredit lint --explain lists them)")
     sys.stdout.write(explain(code))
     return EXIT_OK

@@ -1,9 +1,9 @@
-"""The compiled-rulebook cache: a rulebook's plan basis kept on disk, keyed by the exact bytes it came from.
+"""The compiled-rulebook cache: a rulebook's law kept on disk, keyed by the exact bytes it came from.
 
-A batch run (``mincredit evaluate … --output``) needs from the rulebook only its :class:`~mincredit._plan.PlanBasis`
+A batch run (``mincredit evaluate … --output``) needs from the rulebook only its :class:`~mincredit._kernel.Law`
 — points, levels, formula, bands, each grade's consequences.  Building it means reading the YAML, validating
 it with the pydantic models and compiling it: about a quarter of a second of a fresh process, most of it
-importing pydantic and building the models.  The cache keeps the basis as JSON, the way Python keeps
+importing pydantic and building the models.  The cache keeps the law as JSON, the way Python keeps
 ``__pycache__``: an entry is found only from the SHA-256 of the rulebook file's bytes together with the
 SHA-256 of mincredit's own source files, so any change to the rulebook or to the code that compiles it
 misses and the rulebook is compiled from its source again.  Which file a bare id (``miner``) means on a date
@@ -14,7 +14,10 @@ What the cache is not:
 - It never stands for the rulebook: the digest in every result is the one computed from the file when the
   entry was made from those same bytes; ``mincredit replay`` and ``mincredit diff`` never read the cache.
   A subject the engine must evaluate loads the rulebook from its file, and its digest is checked against
-  the basis.
+  the law's.
+- An entry is verified before it is used: it must be the entry of its key, carry the SHA-256 of its own
+  content (a damaged or edited entry does not), decode as a law of the current layout, and be the law of
+  the rulebook id asked for.
 - A cache that cannot be read, written or understood is ignored (the rulebook is compiled as if there were
   none); it never makes a run fail.
 
@@ -29,22 +32,20 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import msgspec
+
+from mincredit._atomic import atomic_write
+from mincredit._kernel import LAW_FORMAT, Law
 from mincredit._periods import in_period
-from mincredit._plan import PlanBasis
 from mincredit.rules._files import ID_RE, ID_VERSION_RE, history_files, is_path_spec
-
-if TYPE_CHECKING:
-    from mincredit.rules._compiling import CompiledRulebook
 
 CACHE_ENV = "MINCREDIT_CACHE_DIR"
 _OFF = {"", "0", "off", "no", "none", "false"}
-_LAYOUT = "mincredit-cache-1"
+_LAYOUT = "mincredit-cache-2"
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -91,17 +92,26 @@ class RulebookCache:
 
     # --- looking up ------------------------------------------------------------------------------------
 
-    def basis(self, spec: str, library: Path, as_of: dt.date | None,
-              load: Callable[[], CompiledRulebook]) -> PlanBasis | None:
-        """The cached basis of the rulebook ``spec`` (a path, ``id@version`` or an id resolved on ``as_of``
-        in ``library``), or None when anything about it is not in the cache."""
+    def law(self, spec: str, library: Path, as_of: dt.date | None) -> Law | None:
+        """The cached law of the rulebook ``spec`` (a path, ``id@version`` or an id resolved on ``as_of`` in
+        ``library``), or None when anything about it is not in the cache or the entry does not verify."""
         try:
             key = self._file_key_for(spec, library, as_of)
             if key is None:
                 return None
             data = self._read(key)
-            return PlanBasis.from_json(data["basis"], load) if data is not None else None
-        except (OSError, ValueError, KeyError, TypeError):
+            if data is None:
+                return None
+            content = json.dumps(data["law"], ensure_ascii=False, sort_keys=True).encode("utf-8")
+            if hashlib.sha256(content).hexdigest() != data["law_sha256"]:
+                return None
+            law = msgspec.convert(data["law"], Law, strict=False)
+            if law.format != LAW_FORMAT:
+                return None
+            if not is_path_spec(spec) and law.rulebook_id != spec.split("@", 1)[0]:
+                return None
+            return law
+        except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError):
             return None
 
     def _file_key_for(self, spec: str, library: Path, as_of: dt.date | None) -> str | None:
@@ -143,9 +153,9 @@ class RulebookCache:
         except OSError:
             return {}
 
-    def store(self, spec: str, library: Path, snapshot: dict[Path, bytes], source: Path, basis: PlanBasis,
+    def store(self, spec: str, library: Path, snapshot: dict[Path, bytes], source: Path, law: Law,
               versions: list[tuple[str, dt.date, dt.date | None, Path]] | None) -> None:
-        """Keep ``basis``, made from the rulebook file ``source``; for an id or ``id@version``, also the
+        """Keep ``law``, made from the rulebook file ``source``; for an id or ``id@version``, also the
         library's versions of that id as the registry read them (version, effective start and end, file).
 
         Nothing is kept unless every file of ``snapshot`` still has the bytes it had before the rulebook was
@@ -157,7 +167,9 @@ class RulebookCache:
             content = snapshot.get(source)
             if content is None:
                 return
-            self._write(self._file_key(content), {"basis": basis.to_json()})
+            data = msgspec.to_builtins(law)
+            verified = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+            self._write(self._file_key(content), {"law": data, "law_sha256": hashlib.sha256(verified).hexdigest()})
             if versions is None or is_path_spec(spec):
                 return
             match = ID_VERSION_RE.match(spec)
@@ -199,15 +211,8 @@ class RulebookCache:
     def _write(self, key: str, payload: dict[str, Any]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"key": key, **payload}, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps({"key": key, **payload}, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+                     private=True)
 
 
 def _version_files(library: Path, rulebook_id: str) -> list[Path] | None:

@@ -85,10 +85,6 @@ def problem_code(kind: str, path: tuple[str | int, ...]) -> str:
     if path[:2] == ("rulebook", "source") and ((len(path) == 2 and kind == "missing")
                                                  or last in {"document", "article"}):
         return "I002"
-    if len(path) == 3 and path[0] == "grades" and last == "grade" and kind == "literal_error":
-        return "G004"
-    if path[:2] == ("honours", "levels") and last == "level" and kind == "literal_error":
-        return "H001"
     if path == ("honours", "cap") and kind == "missing":
         return "H002"
     if last == "wording" and kind in {"missing", "string_too_short"}:

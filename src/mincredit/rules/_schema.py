@@ -14,14 +14,26 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mincredit.rules._schema_articles import Blacklist, Consequence, Derived, Objections, Removal, Repair
+from mincredit.rules._schema_articles import (
+    ArticleRule,
+    Blacklist,
+    Consequence,
+    Derived,
+    Objections,
+    Removal,
+    Repair,
+)
 
-SubjectKind = Literal["miner", "agency"]
-GradeLetter = Literal["A", "B", "C", "D", "E"]
-HonourLevelId = Literal["provincial_government", "city_government", "ministry", "provincial_department"]
+# Every list of the regulation is the rulebook's: a kind of subject, a grade, an honour level and an indicator
+# code are whatever ids and labels the rulebook defines (the ids are plain lower-case words, so that facts,
+# scenario files and command lines can name them).
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+SubjectKind = Identifier
+HonourLevelId = Identifier
+GradeLabel = Annotated[str, StringConstraints(pattern=r"^\S(.*\S)?$", max_length=40)]
+IndicatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]+[0-9]+$")]
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1)]
-IndicatorCode = Annotated[str, StringConstraints(pattern=r"^[MA]\d{2}$")]
 
 
 class Strict(BaseModel):
@@ -42,11 +54,20 @@ class EffectivePeriod(Strict):
     end: dt.date | None = Field(default=None, alias="until", description="last day in force, inclusive")
 
 
+class IndicatorCodes(Strict):
+    """How the rulebook's indicator codes are written: a prefix and the annex row in so many digits (M03)."""
+
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]+$")]
+    digits: int = Field(default=2, ge=1, le=6)
+
+
 class Identity(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     version: NonEmptyText
     title: NonEmptyText
-    subject_kind: SubjectKind
+    subject_kind: SubjectKind = Field(description="the facts' `kind` of the subjects this rulebook scores")
+    subject_name: NonEmptyText | None = Field(default=None, description="those subjects in the regulation's words")
+    indicator_codes: IndicatorCodes | None = None
     status: Literal["draft", "adopted", "repealed", "hypothetical"]
     status_wording: NonEmptyText
     effective: EffectivePeriod
@@ -60,11 +81,18 @@ class Bound(Strict):
 
 
 class GradeBand(Strict):
-    grade: GradeLetter
+    grade: GradeLabel
     meaning: NonEmptyText
     annex: NonEmptyText = Field(description="the annex's own range text, e.g. 800＜N≤900")
     lower: Bound | None = None
     upper: Bound | None = None
+
+
+class PublicScoreRange(Strict):
+    """The range of the 公共信用评价分值 the formula takes; a subject's score outside it is that subject's error."""
+
+    lower: Decimal | None = None
+    upper: Decimal | None = None
 
 
 class Formula(Strict):
@@ -73,6 +101,7 @@ class Formula(Strict):
     public_weight: Decimal
     industry_weight: Decimal
     missing_public_score: Literal["error", "zero"] = "error"
+    public_score: PublicScoreRange | None = Field(default=None, description="the public scores the formula takes")
     source: Source
 
 
@@ -171,3 +200,4 @@ class Rulebook(Strict):
     objections: Objections | None = None
     consequences: list[Consequence] = Field(default_factory=list)
     derived: Derived | None = None
+    dissolved: ArticleRule | None = Field(default=None, description="who is not evaluated: a dissolved subject")

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-Code = Annotated[str, StringConstraints(pattern=r"^[MA]\d{2}$")]
-Letter = Literal["A", "B", "C", "D", "E"]
-Kind = Literal["miner", "agency"]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]+[0-9]+$")]
+Letter = Annotated[str, StringConstraints(pattern=r"^\S(.*\S)?$", max_length=40)]   # a grade label of the rulebook
+Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]            # a subject kind
 
 # The record fields a trigger may test.  Scalar fields hold one text or a boolean; list fields hold texts.
 SCALAR_FIELDS: tuple[str, ...] = (
