@@ -40,10 +40,10 @@ def uscc(number: int) -> str:
 
 def tier_keys(rulebook_path: Path | None = None) -> list[tuple[str, int]]:
     """Every (indicator, tier) of the shipped miner rulebook, read with mincredit's own loader."""
-    from mincredit.rules._registry import load_rulebook
+    from mincredit import load_rulebook
 
-    rulebook = load_rulebook(str(rulebook_path) if rulebook_path else "miner")
-    return sorted(rulebook.tiers)
+    law = load_rulebook(str(rulebook_path) if rulebook_path else "miner").law
+    return sorted((indicator.code, tier.tier) for indicator in law.indicators for tier in indicator.tiers)
 
 
 def population(subjects: int, seed: int = 20240630, keys: list[tuple[str, int]] | None = None

@@ -64,8 +64,9 @@ class Measurement:
 
 
 def variants(data: Path, out: Path, python: str) -> list[Variant]:
-    cli = [python, "-m", "mincredit.cli", "evaluate"]
-    common = ["--rulebook", "miner", "--as-of", AS_OF.isoformat(), "--no-explain"]
+    cli = [python, "-m", "mincredit", "evaluate"]
+    explained = ["--rulebook", "miner", "--as-of", AS_OF.isoformat()]
+    common = [*explained, "--no-explain"]
     peers = [python, str(HERE / "peers.py")]
     return [
         Variant("mincredit-parquet", "mincredit, Parquet → Parquet (columnar path)",
@@ -77,6 +78,12 @@ def variants(data: Path, out: Path, python: str) -> list[Variant]:
         Variant("mincredit-jsonl", "mincredit, JSON Lines → JSON Lines, full validation",
                 [*cli, str(data / "population.jsonl"), *common, "--output", str(out / "m-jsonl.jsonl")],
                 "m-jsonl.jsonl", grades_from="results"),
+        Variant("mincredit-jsonl-explained", "mincredit, JSON Lines → JSON Lines, explained (every record's item)",
+                [*cli, str(data / "population.jsonl"), *explained, "--output", str(out / "m-jsonl-x.jsonl")],
+                "m-jsonl-x.jsonl", grades_from="results"),
+        Variant("mincredit-parquet-explained", "mincredit, Parquet → Parquet, explained (every record's item)",
+                [*cli, str(data / "population.parquet"), *explained, "--output", str(out / "m-parquet-x.parquet")],
+                "m-parquet-x.parquet", ("pyarrow",), grades_from="results"),
         Variant("mincredit-jsonl-nocache", "mincredit, JSON Lines → JSON Lines, rulebook compiled from YAML "
                 "(--no-cache)",
                 [*cli, str(data / "population.jsonl"), *common, "--no-cache", "--output",
@@ -115,12 +122,12 @@ def variants(data: Path, out: Path, python: str) -> list[Variant]:
 
 def export_table(data: Path) -> None:
     """The rulebook's table for the peers: points, levels, the formula as integer multipliers, the bands."""
-    from mincredit._batch import first_day_counting
-    from mincredit.rules._registry import load_rulebook
+    from mincredit import load_rulebook
+    from mincredit._kernel import first_day_counting
 
-    rulebook = load_rulebook("miner")
-    denominator = 10 ** max(-rulebook.public_weight.as_tuple().exponent,  # type: ignore[operator]
-                            -rulebook.industry_weight.as_tuple().exponent)
+    law = load_rulebook("miner").law
+    denominator = 10 ** max(-law.public_weight.as_tuple().exponent,  # type: ignore[operator]
+                            -law.industry_weight.as_tuple().exponent)
     scale = 100 * denominator   # public scores have two decimals in the generated population
 
     def scaled(value: Decimal) -> int:
@@ -130,16 +137,17 @@ def export_table(data: Path) -> None:
 
     table = {
         "as_of": AS_OF.isoformat(),
-        "violation_from": first_day_counting(AS_OF, rulebook.violation_years).isoformat(),
-        "honour_from": first_day_counting(AS_OF, rulebook.honour_default_years).isoformat(),
-        "points": [[code, tier, int(rule.points)] for (code, tier), rule in sorted(rulebook.tiers.items())],
-        "levels": {name: int(level.points) for name, level in rulebook.honour_levels.items()},
-        "cap": int(rulebook.honour_cap), "base": int(rulebook.base),
-        "public_mult": int(rulebook.public_weight * denominator), "industry_mult": scaled(rulebook.industry_weight),
-        "bands": [[band.grade, scaled(band.lower.value) if band.lower else None,
-                   band.lower.inclusive if band.lower else None,
-                   scaled(band.upper.value) if band.upper else None,
-                   band.upper.inclusive if band.upper else None] for band in rulebook.bands],
+        "violation_from": first_day_counting(AS_OF, law.violation_years).isoformat(),
+        "honour_from": first_day_counting(AS_OF, law.honour_years).isoformat(),
+        "points": sorted([indicator.code, tier.tier, int(tier.points)] for indicator in law.indicators
+                         for tier in indicator.tiers),
+        "levels": {level.id: int(level.points) for level in law.levels},
+        "cap": int(law.cap), "base": int(law.base),
+        "public_mult": int(law.public_weight * denominator), "industry_mult": scaled(law.industry_weight),
+        "bands": [[band.label, scaled(band.lower) if band.lower is not None else None,
+                   band.lower_inclusive if band.lower is not None else None,
+                   scaled(band.upper) if band.upper is not None else None,
+                   band.upper_inclusive if band.upper is not None else None] for band in law.bands],
     }
     (data / "table.json").write_text(json.dumps(table, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -210,7 +218,7 @@ def warm_cache(data: Path, out: Path, env: dict[str, str]) -> None:
     """Fill the compiled-rulebook cache: one evaluation of a one-line file with the benchmark's rulebook and date."""
     first = (data / "population.jsonl").read_bytes().split(b"\n", 1)[0] + b"\n"
     (out / "warm.jsonl").write_bytes(first)
-    subprocess.run([sys.executable, "-m", "mincredit.cli", "evaluate", str(out / "warm.jsonl"), "--rulebook", "miner",
+    subprocess.run([sys.executable, "-m", "mincredit", "evaluate", str(out / "warm.jsonl"), "--rulebook", "miner",
                     "--as-of", AS_OF.isoformat(), "--format", "jsonl"], env=env, check=True, capture_output=True)
 
 

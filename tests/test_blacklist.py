@@ -125,7 +125,7 @@ def test_a_rulebook_without_a_blacklist_block_proposes_nothing_and_scores_the_sa
     records = [penalised()]
     plain = evaluate_subject(subject(records), bare, D(2024, 6, 30))
     full = run(records, D(2024, 6, 30))
-    assert plain.proposals == [] and full.proposals
+    assert plain.proposals == () and full.proposals
     assert (plain.score, plain.grade) == (full.score, full.grade)
 
 

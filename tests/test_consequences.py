@@ -55,7 +55,7 @@ def test_grade_a_incentives_differ_by_kind() -> None:
 
 def test_grade_c_entails_nothing_and_b_only_lighter_supervision() -> None:
     c = run([v("v-1", indicator="M02", tier=3)], score=850)   # 170 + (1000 − 300) × 0.8 = 730 → C
-    assert c.grade == "C" and c.consequences == []
+    assert c.grade == "C" and c.consequences == ()
     result = run([v("v-1", indicator="M02", tier=2)], score=850)   # 170 + 800 × 0.8 = 810 → B
     assert result.grade == "B" and ids(result) == ["art21-lower"]
 

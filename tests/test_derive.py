@@ -70,8 +70,8 @@ def test_a_stated_tier_contradicting_its_own_condition_warns_and_is_kept() -> No
     result = run([gain("12 万元", tier=2)])
     assert result.items[0].tier == 2
     assert any("tier 2 is stated" in w and "tier 3" in w for w in result.warnings)
-    assert run([gain("3 万元", tier=2)]).warnings == []
-    assert run([gain("3 万元", tier=1)]).warnings == []   # tier 1 has no condition: selected by its facts
+    assert run([gain("3 万元", tier=2)]).warnings == ()
+    assert run([gain("3 万元", tier=1)]).warnings == ()   # tier 1 has no condition: selected by its facts
 
 
 @pytest.mark.parametrize(("span", "tier"), [

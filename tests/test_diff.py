@@ -155,7 +155,7 @@ def test_the_subjects_that_change_grade_and_the_rules_that_moved_them():
     assert (third.old.category, third.old.score, third.new.category) == ("D", Decimal(660), ERROR)
     assert [r.text() for r in third.reasons] == [
         "not evaluable under the new rulebook (record p3-v1: there is no indicator M57 in rulebook miner "
-        "2025-hypothetical)"]
+        "2025-hypothetical; its indicators are M01–M58)"]
     last = moves["91150600MA0P1A1B73"]
     assert (last.old.category, last.new.category, last.new.score) == (ERROR, "A", Decimal(920))
     # 己 keeps E but its score moves: the city-level honour is worth 60 instead of 50

@@ -149,7 +149,9 @@ def test_dissolved_subject_gets_no_score_and_says_why():
     result = score_of(miner("900", [violation("v", "M01", 1, "2024-01-01")], status="dissolved"))
     assert result.evaluated is False
     assert result.score is None and result.grade is None
-    assert result.not_evaluated_reason is not None and "art. 15" in result.not_evaluated_reason
+    dissolved = shipped("miner").source.dissolved
+    assert dissolved is not None and result.not_evaluated_reason is not None
+    assert dissolved.article in result.not_evaluated_reason and dissolved.wording in result.not_evaluated_reason
 
 
 def test_missing_public_score_is_an_error_not_a_zero():
@@ -168,7 +170,8 @@ def test_dissolved_subject_needs_no_public_score():
     (violation("v-9", "M99", 1, "2024-01-01"), "indicator", "no indicator M99"),
     (violation("v-9", "M03", 7, "2024-01-01"), "tier", "has no tier 7; it has tiers 1–4"),
     (violation("v-9", "M09", 2, "2024-01-01"), "tier", "it has only tier 1"),
-    (violation("v-9", "A05", 1, "2024-01-01"), "indicator", "A05 is an indicator for agencies"),
+    (violation("v-9", "A05", 1, "2024-01-01"), "indicator", "no indicator A05 in rulebook miner 2020-draft; its "
+                                                           "indicators are M01–M57"),
 ])
 def test_records_the_rulebook_does_not_know_are_errors(record, field, words):
     evaluation = evaluate([miner("800", [record])], shipped("miner"), AS_OF)
@@ -182,7 +185,8 @@ def test_a_subject_of_the_other_kind_is_refused_by_name():
     agency = Subject.model_validate(subject_data("800", uscc=AGENCY_USCC, kind="agency"))
     evaluation = evaluate([agency], shipped("miner"), AS_OF)
     (error,) = evaluation.errors
-    assert error.field == "kind" and "agency rulebook" in error.message
+    assert error.field == "kind" and "scores 矿业权人 (kind 'miner')" in error.message
+    assert "a rulebook for 'agency'" in error.message
 
 
 def test_agency_rulebook_scores_agencies():

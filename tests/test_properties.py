@@ -14,9 +14,9 @@ from mincredit._engine import evaluate_subject
 from mincredit._periods import period_end
 
 RULEBOOK = shipped("miner")
-TIER_KEYS = sorted(RULEBOOK.tiers)
-LEVELS = sorted(RULEBOOK.honour_levels)
-GRADE_ORDER = "ABCDE"
+TIER_KEYS = sorted((indicator.code, tier.tier) for indicator in RULEBOOK.law.indicators for tier in indicator.tiers)
+LEVELS = sorted(level.id for level in RULEBOOK.law.levels)
+GRADE_ORDER = RULEBOOK.law.grade_labels   # the rulebook's order, best first
 AS_OF = dt.date(2024, 6, 30)
 
 dates = st.dates(min_value=dt.date(2017, 1, 1), max_value=dt.date(2026, 12, 31))
@@ -76,7 +76,7 @@ def test_more_deductions_never_raise_a_grade(public, recs, key, days_ago):
     determined = AS_OF - dt.timedelta(days=days_ago)
     after = evaluate_subject(miner(public, [*recs, violation("extra", *key, determined)]), RULEBOOK, AS_OF)
     assert after.score is not None and before.score is not None
-    assert after.score == before.score - RULEBOOK.tiers[key].points * Decimal("0.8")
+    assert after.score == before.score - RULEBOOK.tables.tiers[key[0]][key[1]].points * Decimal("0.8")
     assert GRADE_ORDER.index(after.grade or "E") >= GRADE_ORDER.index(before.grade or "E")
 
 

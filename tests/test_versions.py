@@ -133,7 +133,7 @@ def test_two_versions_live_side_by_side_in_one_process(library: RulebookLibrary)
     after = evaluate(subjects, new, day("2024-06-30")).results[0]
     assert (before.score, before.grade) == (Decimal(890), "B")
     assert (after.score, after.grade) == (Decimal(810), "C")
-    assert old.tiers[("M03", 2)].points == 200 and new.tiers[("M03", 2)].points == 300
+    assert old.tables.tiers["M03"][2].points == 200 and new.tables.tiers["M03"][2].points == 300
     assert library.compiled(library.get("miner", "2020-draft")) is old      # compiled once, kept
 
 

@@ -11,7 +11,6 @@ Rule ids say what a match means:
 - ``trigger:<id>`` — a record is a ground for the serious-blacklist (``blacklist.triggers``);
 - ``tier:<code>.<tier>`` — a record's quantity lies in the tier's ``condition``;
 - ``contract:<code>.<tier>`` — a contract's delay lies in the tier's ``condition`` (``derived.contract_overdue``);
-- ``count:<code>.<tier>`` — a record's offence count lies in the tier's range (``derived.offence_count``).
 
 Exactness: quantities are compared as integers.  An amount (a Decimal) converted to a bound's unit is
 scaled by 10^k, k the bound's decimal places, and given as its floor and whether it has a fraction; a span
@@ -160,13 +159,6 @@ def compile_program(rulebook: Rulebook) -> Program:
                 rules.append(Rule(f"contract:{indicator.code}.{tier.tier}", All((
                     Test("fact", "eq", "contract"), Test("contract_kind", "in", tuple(contract.contract_kinds)),
                     Test("delay_justified", "eq", False), expr))))
-    for count_rule in (rulebook.derived.offence_count if rulebook.derived else []):
-        for band in count_rule.tiers:
-            tests: list[Expr] = [Test("fact", "eq", "count"), Test("indicator", "eq", count_rule.indicator),
-                                 Test("count", "ge", band.lower)]
-            if band.upper is not None:
-                tests.append(Test("count", "le", band.upper))
-            rules.append(Rule(f"count:{count_rule.indicator}.{band.tier}", All(tuple(tests))))
     conversions = tuple(FixedConversion(c.unit, c.equals, c.of) for c in rulebook.unit_conversions)
     return Program(tuple(rules), tuple(measures.values()), conversions)
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Literal
 
 from mincredit._conditions import Fact, FactValue, Match, Program, measure_fields
+from mincredit._kernel import count_warning, offence_places, offence_tier
 from mincredit._periods import add_months
 from mincredit._retention import CountWindow, decided_objection
 from mincredit.facts._models import Subject, ViolationRecord
@@ -121,21 +122,11 @@ def measure_fact(record: ViolationRecord, program: Program) -> tuple[Fact | None
     return fact, problems
 
 
-def count_fact(record: ViolationRecord, count: int) -> Fact:
-    return {"fact": "count", "id": f"count:{record.id}", "indicator": record.indicator, "count": count}
-
-
 def offence_counts(records: Sequence[ViolationRecord], indicators: set[str]) -> dict[str, int]:
-    """Each record's place among the subject's records of its indicator, by determination (1 = first)."""
-    counts: dict[str, int] = {}
-    by_indicator: dict[str, list[ViolationRecord]] = {}
-    for record in records:
-        if record.indicator in indicators:
-            by_indicator.setdefault(record.indicator, []).append(record)
-    for group in by_indicator.values():
-        for place, record in enumerate(sorted(group, key=lambda r: (r.determined_on, r.id)), start=1):
-            counts[record.id] = record.offence_count or place
-    return counts
+    """Each record's offence number: the count the record states (the authority's), else its place among the
+    subject's records of its indicator (:func:`mincredit._kernel.offence_places`)."""
+    places = offence_places(records, indicators)
+    return {record.id: record.offence_count or places[record.id] for record in records if record.id in places}
 
 
 def contract_end(contract: Contract, as_of: dt.date) -> dt.date:
@@ -237,14 +228,12 @@ def resolve_tiers(records: Sequence[ViolationRecord], corrections: dict[str, str
                     + "; the stated tier is used — check it (the tier may rest on another alternative of its "
                       "wording, I10)")
             if record.indicator in count_rules:
-                by_count = _matched(matches, "count:", f"count:{record.id}")
                 count = counts.get(record.id)
-                wrong = [t for _, t in by_count if t != record.tier]
-                count_tiers = {band.tier for band in count_rules[record.indicator].tiers}
-                if record.tier in count_tiers and wrong and count is not None:
-                    out.warnings.append(
-                        f"record {record.id}: tier {record.tier} is stated, but offence number {count} "
-                        f"is tier {wrong[0]} of {record.indicator}; the stated tier is used — check it")
+                bands = count_rules[record.indicator].tiers
+                by_count = offence_tier(bands, count) if count is not None else None
+                if count is not None and by_count is not None and by_count != record.tier \
+                        and any(band.tier == record.tier for band in bands):
+                    out.warnings.append(count_warning(record.id, record.indicator, record.tier, count, by_count))
             out.violations.append(ResolvedViolation(record, "stated", None, None, corrections.get(record.id)))
             continue
         if by_quantity:
@@ -256,10 +245,12 @@ def resolve_tiers(records: Sequence[ViolationRecord], corrections: dict[str, str
             out.violations.append(ResolvedViolation(record.model_copy(update={"tier": tier}), "quantity", reason,
                                                     None, corrections.get(record.id)))
             continue
-        by_count = _matched(matches, "count:", f"count:{record.id}")
-        if by_count:
-            _, tier = by_count[0]
-            count = counts[record.id]
+        count = counts.get(record.id)
+        tier_by_count = offence_tier(count_rules[record.indicator].tiers, count) \
+            if count is not None and record.indicator in count_rules else None
+        if tier_by_count is not None:
+            tier = tier_by_count
+            assert count is not None
             source = ("the offence count the record states" if record.offence_count is not None
                       else "its place among the subject's own records of this indicator")
             reason = (f"tier {tier} derived from the offence count: offence number {count} "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Context, Decimal
 from typing import Any, Literal, Protocol
 
@@ -471,7 +471,7 @@ def _better(rule: LevelRule, record: HonourLike, best_rule: LevelRule, best_reco
 # ---------------------------------------------------------------- offence counts
 
 
-def offence_places(records: Iterable[ViolationLike], codes: Mapping[str, Any] | frozenset[str]) -> dict[str, int]:
+def offence_places(records: Iterable[ViolationLike], codes: Collection[str]) -> dict[str, int]:
     """Each record's place among the subject's records of its indicator, by determination then id (1 = first),
     for the indicators in ``codes``."""
     groups: dict[str, list[tuple[dt.date, str]]] = {}
@@ -486,9 +486,19 @@ def offence_places(records: Iterable[ViolationLike], codes: Mapping[str, Any] | 
     return places
 
 
-def offence_tier(law: Law, code: str, count: int) -> int | None:
-    """The tier an offence number gives for an indicator graded by repetition (the first band holding it)."""
-    for band in law.count_bands.get(code, ()):
+class CountRange(Protocol):
+    @property
+    def tier(self) -> int: ...
+    @property
+    def lower(self) -> int: ...
+    @property
+    def upper(self) -> int | None: ...
+
+
+def offence_tier(bands: Sequence[CountRange], count: int) -> int | None:
+    """The tier an offence number gives, for an indicator graded by repetition: the band holding it (lint and
+    compile see to it that no two bands share a number)."""
+    for band in bands:
         if band.lower <= count and (band.upper is None or count <= band.upper):
             return band.tier
     return None
@@ -502,7 +512,7 @@ def stated_tier_warnings(law: Law, violations: Sequence[ViolationLike], counts: 
         count = counts.get(record.id)
         if not bands or count is None or record.tier is None or all(band.tier != record.tier for band in bands):
             continue
-        by_count = offence_tier(law, record.indicator, count)
+        by_count = offence_tier(bands, count)
         if by_count is not None and by_count != record.tier:
             warnings.append(count_warning(record.id, record.indicator, record.tier, count, by_count))
     return warnings

@@ -19,7 +19,6 @@ from mincredit._derive import (
     contract_fact,
     contract_violations,
     corrected,
-    count_fact,
     measure_fact,
     offence_counts,
     resolve_tiers,
@@ -86,7 +85,6 @@ def _tier_facts(records: list[ViolationRecord], program: Program, rulebook: Rule
     indicators = _counted_indicators(rulebook)
     counts = offence_counts(records, indicators)
     counts.update(offence_counts([r for r in records if r.id not in revoked], indicators))
-    facts.extend(count_fact(record, counts[record.id]) for record in records if record.id in counts)
     return facts, counts, problems
 
 

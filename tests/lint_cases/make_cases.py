@@ -148,12 +148,13 @@ CASES = [
          "    when: {grades: [A]}\n", "    when: {grades: [F]}\n", at="F]"),
     Case("G009-one-grade", "every band but A removed, A covering every score",
          "    annex: \"N＞900\"\n    lower: {value: 900, inclusive: false}\n  - grade: B\n    meaning: 信用良好\n"
-         "    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n    upper: {value: 900, inclusive: true}\n"
+         "    annex: \"800＜N≤900\"\n    lower: {value: 800, inclusive: false}\n"
+         "    upper: {value: 900, inclusive: true}\n"
          "  - grade: C\n    meaning: 信用中等\n    annex: \"700＜N≤800\"\n    lower: {value: 700, inclusive: false}\n"
          "    upper: {value: 800, inclusive: true}\n  - grade: D\n    meaning: 信用较差\n    annex: \"600＜N≤700\"\n"
          "    lower: {value: 600, inclusive: false}\n    upper: {value: 700, inclusive: true}\n  - grade: E\n"
          "    meaning: 信用差\n    annex: \"N≤600\"\n    upper: {value: 600, inclusive: true}\n",
-         "    annex: \"全部\"\n", at="grades:"),
+         "    annex: \"全部\"\n", at="- grade: A"),
     Case("G005-letter-twice", "two bands for grade B",
          "  - grade: C\n", "  - grade: B\n", at="B\n    meaning: 信用中等"),
     Case("G006-empty-band", "D holds no score (700 < N ≤ 700); E holds N ≤ 700",
@@ -182,7 +183,7 @@ CASES = [
     Case("R004-agency-code", "an agency code in a miner rulebook",
          "  - code: M01\n", "  - code: A01\n", at="A01"),
     Case("R010-consequence-for-another-kind", "a measure limited to agencies in a miner rulebook",
-         "    when: {listed: true}\n", "    when: {listed: true, subject_kinds: [agency]}\n", at="subject_kinds"),
+         "    when: {listed: true}\n", "    when: {listed: true, subject_kinds: [agency]}\n", at="[agency]"),
     Case("R011-count-bands-overlap", "offence number 2 of M04 in the bands of tier 1 and tier 2",
          "        - {tier: 1, lower: 1, upper: 1}\n", "        - {tier: 1, lower: 1, upper: 2}\n",
          at="{tier: 2, lower: 2}"),

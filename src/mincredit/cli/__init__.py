@@ -294,8 +294,10 @@ def run_diff(args: argparse.Namespace) -> int:
             atomic_write(args.plot, png)
         except OSError as error:
             raise UsageProblem(f"cannot write the plot {args.plot}: {error}") from None
-    if population is not None and any(entry.subject is None for entry in population):
-        return EXIT_PROBLEMS   # facts no rulebook can read: the impact leaves those subjects out
+    impact = report.impact
+    if impact is not None and ({error.subject_index for error in impact.old_errors}
+                               & {error.subject_index for error in impact.new_errors}):
+        return EXIT_PROBLEMS   # facts neither rulebook can evaluate (a subject only one refuses is the revision's)
     return EXIT_OK
 
 

@@ -396,7 +396,8 @@ _CODES = [
         "A `consequences[].when.subject_kinds` list that leaves out the rulebook's own `subject_kind`.",
         "A rulebook scores one kind of subject; a measure limited to other kinds never applies here. It is "
         "usually a measure copied from the other rulebook without its `subject_kinds`.",
-        "rulebook:\n  subject_kind: miner\nconsequences:\n  - id: x\n    when: {listed: true, subject_kinds: [agency]}\n",
+        "rulebook:\n  subject_kind: miner\nconsequences:\n  - id: x\n"
+        "    when: {listed: true, subject_kinds: [agency]}\n",
         "rulebook:\n  subject_kind: miner\nconsequences:\n  - id: x\n    when: {listed: true}\n",
     ),
     CodeInfo(

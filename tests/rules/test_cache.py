@@ -14,19 +14,19 @@ import pytest
 from builders import MINER_USCC, generated_population, shipped
 from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
 
-from mincredit._batch import ScorePlan
-from mincredit._plan import PlanBasis
+from mincredit._kernel import Law
+from mincredit._population.evaluator import Evaluator, Source
 from mincredit.rules._cache import RulebookCache, code_fingerprint
 from mincredit.rules._compiling import compile_rulebook
 from mincredit.rules._loading import load_rulebook_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2024, 6, 30)
 
 
 def run(*args: str, cache: Path | str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MINCREDIT_CACHE_DIR": str(cache)}
-    return subprocess.run([sys.executable, "-m", "mincredit.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "mincredit", *args], capture_output=True, text=True,
                           check=False, env=env, cwd=cwd)
 
 
@@ -47,14 +47,41 @@ def entries(cache: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("spec", ["miner", "agency"])
-def test_a_basis_survives_its_json_unchanged(spec: str) -> None:
+def test_a_law_survives_the_cache_unchanged(tmp_path: Path, spec: str) -> None:
     rulebook = shipped(spec)
-    basis = PlanBasis.of(rulebook)
-    again = PlanBasis.from_json(json.loads(json.dumps(basis.to_json())), lambda: rulebook)
-    assert again == basis
-    one, other = ScorePlan(basis, AS_OF), ScorePlan(again, AS_OF)
-    assert (one.points, one.level_points, one._edges, one._at_edge, one._between, one.tiers_by_code) == \
-        (other.points, other.level_points, other._edges, other._at_edge, other._between, other.tiers_by_code)
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    source = SHIPPED / f"{spec}.yaml"
+    cache.store(str(source), SHIPPED, cache.snapshot(str(source), SHIPPED), source, rulebook.law, None)
+    again = cache.law(str(source), SHIPPED, AS_OF)
+    assert again == rulebook.law and isinstance(again, Law)
+
+
+def tampered(tmp_path: Path, change: str) -> Law | None:
+    """The miner law stored in a cache, its entry then changed; what the cache gives back for it."""
+    rulebook = shipped("miner")
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    source = SHIPPED / "miner.yaml"
+    cache.store(str(source), SHIPPED, cache.snapshot(str(source), SHIPPED), source, rulebook.law, None)
+    (entry,) = entries(tmp_path / "cache")
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    if change == "every point zero":            # a consistent-looking entry whose content no longer verifies
+        for indicator in data["law"]["indicators"]:
+            for tier in indicator[2]:
+                tier[1] = "0"
+    elif change == "cap not a number":
+        data["law"]["cap"] = "abc"
+    elif change == "another rulebook's law":
+        data["law"] = json.loads(json.dumps(__import__("msgspec").to_builtins(shipped("agency").law)))
+    elif change == "bad grade index":
+        data["law"]["bands"][0][2] = "not a bound"
+    entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return cache.law(str(source), SHIPPED, AS_OF)
+
+
+@pytest.mark.parametrize("change", ["every point zero", "cap not a number", "another rulebook's law",
+                                    "bad grade index"])
+def test_a_tampered_entry_is_never_used(tmp_path: Path, change: str) -> None:
+    assert tampered(tmp_path, change) is None
 
 
 def test_a_cache_hit_writes_byte_for_byte_what_compiling_writes(tmp_path: Path) -> None:
@@ -63,7 +90,7 @@ def test_a_cache_hit_writes_byte_for_byte_what_compiling_writes(tmp_path: Path) 
     args = (str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain")
     cold = run("evaluate", *args, "--output", str(tmp_path / "cold.jsonl"), cache=cache)
     assert cold.returncode in (0, 1), cold.stderr
-    assert len(entries(cache)) == 2            # the basis, and which file `miner` is on which dates
+    assert len(entries(cache)) == 2            # the law, and which file `miner` is on which dates
     warm = run("evaluate", *args, "--output", str(tmp_path / "warm.jsonl"), cache=cache)
     off = run("evaluate", *args, "--output", str(tmp_path / "off.jsonl"), cache="off")
     bypass = run("evaluate", *args, "--no-cache", "--output", str(tmp_path / "bypass.jsonl"), cache=cache)
@@ -116,7 +143,7 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path, damage: str) -> None:
         elif damage == "other key":
             entry.write_text(json.dumps({**data, "key": "0" * 64}), encoding="utf-8")
         else:
-            entry.write_text(json.dumps({"key": data["key"], "basis": {"format": 1}, "versions": [[1, 2]]}),
+            entry.write_text(json.dumps({"key": data["key"], "law": {"format": 1}, "versions": [[1, 2]]}),
                              encoding="utf-8")
     again = run("evaluate", *args, cache=cache)
     assert again.returncode == good.returncode, again.stderr
@@ -204,16 +231,16 @@ def test_a_file_changed_while_it_was_loaded_is_not_kept(tmp_path: Path) -> None:
     shutil.copyfile(SHIPPED / "miner.yaml", rulebook)
     cache = RulebookCache(tmp_path / "cache", "fingerprint")
     snapshot = cache.snapshot(str(rulebook), tmp_path)
-    basis = PlanBasis.of(compile_rulebook(load_rulebook_file(rulebook).rulebook))
+    law = compile_rulebook(load_rulebook_file(rulebook).rulebook).law
     edited(SHIPPED / "miner.yaml", rulebook, "    from: 2020-12-01", "    from: 2020-12-02")
-    cache.store(str(rulebook), tmp_path, snapshot, rulebook, basis, None)
+    cache.store(str(rulebook), tmp_path, snapshot, rulebook, law, None)
     assert not entries(tmp_path / "cache")
-    cache.store(str(rulebook), tmp_path, cache.snapshot(str(rulebook), tmp_path), rulebook, basis, None)
+    cache.store(str(rulebook), tmp_path, cache.snapshot(str(rulebook), tmp_path), rulebook, law, None)
     assert len(entries(tmp_path / "cache")) == 1
 
 
 def test_the_engine_subject_checks_the_digest_of_what_it_loads() -> None:
     miner, agency = shipped("miner"), shipped("agency")
-    basis = PlanBasis.from_json(PlanBasis.of(miner).to_json(), lambda: agency)
+    evaluator = Evaluator(Source(miner.law, lambda: agency), AS_OF, explain=False)
     with pytest.raises(RuntimeError, match="digest"):
-        ScorePlan(basis, AS_OF).rulebook  # noqa: B018 - the property loads the rulebook
+        evaluator.rulebook  # noqa: B018 - the property loads the rulebook

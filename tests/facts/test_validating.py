@@ -79,12 +79,12 @@ def test_each_bad_subject_is_reported_and_the_good_one_evaluated(broken_file: Pa
     duplicate = by_name["重复编号公司"]
     assert "'v-1' is used twice" in duplicate.message
     score = by_name["分数越界公司"]
-    assert score.field == "public_score" and "between 0 and 1000" in score.message
+    assert score.field == "public_score" and "outside the range the formula takes, 0 to 1000" in score.message
     unknown = by_name["拼写错误公司"]
     assert unknown.field == "public_scor" and "not a known field" in unknown.message and unknown.line == 30
     wrong_kind = by_name["中介指标错用公司"]
     assert (wrong_kind.record_id, wrong_kind.field) == ("x-1", "indicator")
-    assert "A05 is an indicator for agencies" in wrong_kind.message
+    assert "no indicator A05 in rulebook miner" in wrong_kind.message
     text = date.describe()
     assert text.startswith(f"{broken_file}, line 15: subject #3 (91150200MA0N8K2L4Q 日期错误公司): record v-1: "
                            "field 'determined_on'")
@@ -104,9 +104,11 @@ def test_json_lines_report_the_line_of_a_bad_subject(tmp_path: Path):
     path.write_text(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "kind": "mine"}) + "\n",
                     encoding="utf-8")
     entries = list(read_facts_file(path))
-    assert [e.subject is not None for e in entries] == [True, False, False]
+    assert [e.subject is not None for e in entries] == [True, False, True]
     assert entries[1].errors[0].line == 2 and "not valid JSON" in entries[1].errors[0].message
-    assert entries[2].errors[0].line == 3 and entries[2].errors[0].field == "kind"
+    # a kind is whatever id a rulebook defines: "mine" reads, and the rulebook refuses it, naming the line
+    (kind,) = evaluate(entries[2:], shipped("miner"), dt.date(2024, 6, 30)).errors
+    assert (kind.line, kind.field) == (3, "kind") and "'mine'" in kind.message and "'miner'" in kind.message
 
 
 @pytest.mark.parametrize(("text", "words"), [

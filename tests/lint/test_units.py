@@ -14,7 +14,7 @@ from mincredit.lint._intervals import End, Interval, gaps, number
 from mincredit.lint._runner import lint_text
 from mincredit.lint._wording import claims
 
-BASE = Path(__file__).resolve().parent / "lint_cases" / "base.yaml"
+BASE = Path(__file__).resolve().parents[1] / "lint_cases" / "base.yaml"
 D = Decimal
 
 
@@ -101,7 +101,7 @@ def test_contradicting_conversions_are_q009() -> None:
         "unit_conversions:\n  - {unit: month, equals: 30, of: day, reason: a}\n"
         "  - {unit: year, equals: 365, of: day, reason: b}\n")
     found = lint_text(text, "x.yaml").findings
-    assert [(f.code, f.line) for f in found] == [("Q009", 97)]
+    assert [(f.code, f.line) for f in found] == [("Q009", 100)]
     assert "contradict" in found[0].message
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -15,29 +14,33 @@ pa = pytest.importorskip("pyarrow")
 pacsv = pytest.importorskip("pyarrow.csv")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from builders import shipped  # noqa: E402
+from builders import uscc_of  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from test_batch import (  # noqa: E402
-    AS_OF,
-    KEYS,
-    explained_lines,
-    keyed,
-    measured_subjects,
-    raw_records,
-    reference_rows,
-    results_of,
-    uscc_of,
-    write_jsonl,
-)
+from population.mutations import AS_OF, RULEBOOK, raw_records, results_of, write_jsonl  # noqa: E402
 
-from mincredit import _batch as batch  # noqa: E402
-from mincredit._batch import MEASURE_FIELDS, BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
-from mincredit._columnar import RECORD_COLUMNS, SUBJECT_COLUMNS, evaluate_table  # noqa: E402
-from mincredit.facts._validating import FactsFileError  # noqa: E402
+from mincredit import evaluate_table  # noqa: E402
+from mincredit._engine import evaluate  # noqa: E402
+from mincredit._population import columnar  # noqa: E402
+from mincredit._population import run as population_run  # noqa: E402
+from mincredit._population.arrow import RECORD_COLUMNS, SUBJECT_COLUMNS  # noqa: E402
+from mincredit._population.run import BatchRequest, ColumnarUnavailable, require_pyarrow, run_batch  # noqa: E402
+from mincredit._results import to_builtins  # noqa: E402
+from mincredit.facts._validating import FactError, FactsFileError, read_facts_file  # noqa: E402
 
-RULEBOOK = shipped("miner")
-ROOT = Path(__file__).resolve().parent.parent
+KEYS = ("uscc", "grade", "score", "public_score", "deductions", "honour_bonus", "evaluated", "not_evaluated_reason")
+
+
+def keyed(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(row[k] for k in KEYS) for row in rows]
+
+
+def reference_rows(path: Path) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """What the model and the engine make of a facts file: its results, keyed, and its errors in words."""
+    evaluation = evaluate(read_facts_file(path), RULEBOOK, AS_OF)
+    return keyed([to_builtins(result) for result in evaluation.results]), [e.describe() for e in evaluation.errors]
+
+ROOT = Path(__file__).resolve().parents[2]
 RECORD_FIELDS = {"record_id": "id"}
 
 
@@ -89,21 +92,6 @@ def run(path: Path, tmp_path: Path, *, explain: bool = False, subjects: Path | N
     return keyed(results_of(output)), errors
 
 
-@pytest.mark.parametrize("explain", [False, True])
-def test_parquet_and_csv_equal_json_lines(tmp_path: Path, explain: bool) -> None:
-    subjects = population(400)
-    subjects.append({"uscc": uscc_of(999_999), "name": "无记录公司", "kind": "miner", "status": "active",
-                     "public_score": Decimal("812.35"), "records": []})
-    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
-    rows = rows_of(subjects)
-    pq.write_table(arrow_table(rows), tmp_path / "facts.parquet", row_group_size=333)
-    pacsv.write_csv(arrow_table(rows), tmp_path / "facts.csv")
-    for name in ("facts.parquet", "facts.csv"):
-        got, errors = run(tmp_path / name, tmp_path, explain=explain)
-        assert errors == [] and got == expected, name
-    assert expected[-1][2] == "962.47"
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.decimals(min_value=0, max_value=1000, places=2), raw_records(),
@@ -152,7 +140,7 @@ def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: P
     joined = "\n".join(errors)
     assert f"row {first_bad}: subject #6 ({uscc_of(700)} 日期错误公司): record v-1: field 'determined_on'" in joined
     assert f"row {first_bad + 1}" in joined and "indicator M03 has no tier 9" in joined
-    assert "field 'public_score': must be between 0 and 1000" in joined
+    assert "field 'public_score': the public score 1000.5 is outside the range the formula takes, 0 to 1000" in joined
     assert "check character" in joined or "cannot appear" in joined
     assert "the record id 'h-1' is used twice" in joined
     assert f"row {first_bad + 7}" in joined and "differs from the subject's first row" in joined
@@ -241,65 +229,15 @@ def test_without_pyarrow_the_error_names_the_extra(monkeypatch: pytest.MonkeyPat
     (tmp_path / "facts.parquet").write_bytes(b"PAR1")
     with pytest.raises(ColumnarUnavailable):
         run_batch(BatchRequest(tmp_path / "facts.parquet", RULEBOOK, AS_OF, tmp_path / "out.jsonl", explain=False))
-    assert json.dumps(KEYS)  # the shared helpers stay importable without pyarrow's modules in use
-    assert batch.input_kind(tmp_path / "facts.parquet") == "parquet"
-
-
-def as_json_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Result rows of a table (lists as JSON text, null when empty) as the JSON output's lines."""
-    out = []
-    for row in rows:
-        line = {key: (value.isoformat() if key == "as_of" else value) for key, value in row.items()
-                if key not in MEASURE_FIELDS}
-        line.update({name: json.loads(row[name]) for name in MEASURE_FIELDS if row.get(name) is not None})
-        out.append(line)
-    return out
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(min_value=0, max_value=10 ** 6), min_size=1, max_size=15, unique=True).flatmap(
-    lambda numbers: st.tuples(*(measured_subjects(number, plain=True) for number in numbers))),
-    st.integers(min_value=1, max_value=40))
-def test_columnar_output_carries_every_field_but_the_explanations(tmp_path: Path, subjects: tuple[Any, ...],
-                                                                  group: int) -> None:
-    explained = tmp_path / "explained.jsonl"
-    run_batch(BatchRequest(write_jsonl(tmp_path / "facts.jsonl", list(subjects)), RULEBOOK, AS_OF, explained))
-    expected = explained_lines(explained)
-    rows = rows_of(list(subjects))
-    pq.write_table(arrow_table(rows), tmp_path / "facts.parquet", row_group_size=group)
-    pacsv.write_csv(text_table(rows), tmp_path / "facts.csv")
-    for name in ("facts.parquet", "facts.csv"):
-        for out in ("out.parquet", "out.jsonl"):
-            output = tmp_path / out
-            run_batch(BatchRequest(tmp_path / name, RULEBOOK, AS_OF, output, explain=False))
-            got = results_of(output)
-            assert (as_json_rows(got) if out.endswith(".parquet") else got) == expected, (name, out)
-    table = evaluate_table(arrow_table(rows), RULEBOOK, AS_OF)
-    header = {"as_of": "2024-06-30", "rulebook_id": "miner", "rulebook_version": RULEBOOK.identity.version,
-              "rulebook_digest": RULEBOOK.digest}
-    assert [{**header, **row} for row in as_json_rows(table.results.drop_columns(list(header)).to_pylist())] \
-        == expected
+    assert population_run.input_kind(tmp_path / "facts.parquet") == "parquet"
 
 
 def test_a_table_in_memory_is_evaluated_in_slices_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mincredit import _columnar as columnar
-
     subjects = population(120, seed=5)
-    expected = explained_lines_of(tmp_path, subjects)
+    expected, _ = reference_rows(write_jsonl(tmp_path / "facts.jsonl", subjects))
     monkeypatch.setattr(columnar, "TABLE_BATCH_ROWS", 64)        # many slices, evaluated two at a time
     table = evaluate_table(text_table(rows_of(subjects)), RULEBOOK, AS_OF)
-    assert table.complete
-    header = {"as_of": "2024-06-30", "rulebook_id": "miner", "rulebook_version": RULEBOOK.identity.version,
-              "rulebook_digest": RULEBOOK.digest}
-    assert [{**header, **row} for row in as_json_rows(table.results.drop_columns(list(header)).to_pylist())] \
-        == expected
-
-
-def explained_lines_of(tmp_path: Path, subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    explained = tmp_path / "explained.jsonl"
-    run_batch(BatchRequest(write_jsonl(tmp_path / "facts.jsonl", subjects), RULEBOOK, AS_OF, explained))
-    return explained_lines(explained)
+    assert table.complete and keyed(table.results.to_pylist()) == expected
 
 
 # --- the columns as the vectorised path reads them: dictionaries, plain text, nulls, row groups -------------
@@ -390,7 +328,7 @@ def test_a_violation_valid_until_the_first_day_of_1970_is_an_error_as_in_json_li
 @pytest.mark.parametrize("count", [20, 40, 70])
 def test_many_record_ids_and_honour_titles(tmp_path: Path, count: int) -> None:
     """Record ids and (title, level) pairs beyond 32 and 64 in a chunk: the checks take their wider ways."""
-    levels = sorted(RULEBOOK.honour_levels)
+    levels = sorted(level.id for level in RULEBOOK.law.levels)
     subjects = []
     for number in range(6):
         records: list[dict[str, Any]] = [
@@ -431,7 +369,7 @@ def test_names_with_surrounding_spaces_among_many_subjects(tmp_path: Path) -> No
 def test_texts_with_surrounding_spaces_are_told_from_their_bytes() -> None:
     """The byte test that picks texts which may start or end with a space misses none of them (and the regular
     expression then decides), whatever the number of texts, their nulls or their slice."""
-    from mincredit._columnar import _empty_or_edge_space
+    from mincredit._population.arrow import empty_or_edge_space as _empty_or_edge_space
 
     spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
     assert len(spaces) == 29
@@ -455,8 +393,6 @@ def test_units_evaluated_before_the_split_check_ends_wait_for_it(tmp_path: Path,
     ends is handed on only after, and evaluated again when one of its subjects turns out split."""
     import time
 
-    from mincredit import _columnar as columnar
-
     subjects = population(30, seed=8)
     rows = rows_of(subjects)
     first = [row for row in rows if row["uscc"] == subjects[0]["uscc"]]
@@ -475,7 +411,7 @@ def test_units_evaluated_before_the_split_check_ends_wait_for_it(tmp_path: Path,
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.2)
-        raise FactsFileError(columnar.FactError("cannot read the parquet file: broken", str(tmp_path)))
+        raise FactsFileError(FactError("cannot read the parquet file: broken", str(tmp_path)))
 
     monkeypatch.setattr(columnar, "find_split_subjects", failing)
     with pytest.raises(FactsFileError, match="broken"):

@@ -26,7 +26,7 @@ needs_durable = pytest.mark.skipif(not available(), reason="durable_rules cannot
                                                            "or Python 3.13+, where 2.0.28 fails to import)")
 D = dt.date
 USCC = {"miner": "91150600MA13R7T5Q6", "agency": "12150000MB1A2C3D4A"}
-SCENARIOS = Path(__file__).resolve().parent.parent / "rulebooks" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "rulebooks" / "scenarios"
 
 
 @cache

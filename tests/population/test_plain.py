@@ -1,5 +1,6 @@
-"""The msgspec path of JSON Lines (mincredit._jsonl_fast) changes no output: every line, valid or not, gives the same
-bytes and the same errors with it as without it, and what it scores is what the engine makes of the subject."""
+"""The plain path of JSON Lines (:mod:`mincredit._population.plain`) changes no output: every line, valid or not,
+gives the same bytes and the same errors with it as without it, and what it scores is what the model and the
+engine make of the subject."""
 
 from __future__ import annotations
 
@@ -19,16 +20,19 @@ from builders import generated_population, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mincredit import _batch as batch
-from mincredit import _jsonl_fast as jsonl_fast
-from mincredit._batch import BatchRequest, Score, ScorePlan, quick_json, run_batch, score_raw
 from mincredit._engine import evaluate
+from mincredit._population import jsonl
+from mincredit._population import run as population_run
+from mincredit._population.evaluator import Worker
+from mincredit._population.plain import PlainScorer
+from mincredit._population.run import BatchRequest, run_batch
+from mincredit._results import SubjectResult
 from mincredit.facts._uscc import check_character
 from mincredit.facts._validating import validate_subject
 from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 
 AS_OF = dt.date(2024, 6, 30)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def uscc_of(number: int) -> str:
@@ -100,31 +104,30 @@ def dump(value: Any, style: tuple[str, str, bool] = (",", ":", False)) -> str:
 
 @contextlib.contextmanager
 def without_fast_path() -> Iterator[None]:
-    """JsonlUnit.run as it was before mincredit._jsonl_fast: quick_json and score_raw, then the model and engine."""
-    with mock.patch.object(jsonl_fast, "line_scorer", lambda plan: lambda line: None):
+    """Every line through the standard parser, the facts model and the engine."""
+    with mock.patch.object(PlainScorer, "score", lambda self, line: None):
         yield
 
 
 def run_units(rulebook: CompiledRulebook, path: Path, fast: bool) -> list[tuple[Any, ...]]:
-    """Everything the JSON Lines units of a file give: encoded results, errors, counts (or the exception raised)."""
-    worker = batch.Worker(rulebook, AS_OF, False, "jsonl")
+    """Everything the JSON Lines units of a file give: encoded results, errors, counts."""
+    worker = Worker(rulebook, AS_OF, False, "jsonl")
     with contextlib.nullcontext() if fast else without_fast_path():
-        outcomes = [unit.run(worker) for unit in batch.jsonl_units(path, 1 << 12)]
+        outcomes = [unit.run(worker) for unit in jsonl.jsonl_units(path, 1 << 12)]
     return [(done.payload, [error.describe() for error in done.errors], done.subjects, done.records,
              done.error_subjects, done.not_evaluated, sorted(done.grades.items()), done.lines)
             for done in outcomes]
 
 
-def encoded(rulebook: CompiledRulebook, score: Score) -> bytes:
-    payload = batch.Worker(rulebook, AS_OF, False, "jsonl").encoder.encode([score])
+def encoded(rulebook: CompiledRulebook, result: SubjectResult) -> bytes:
+    payload = Worker(rulebook, AS_OF, False, "jsonl").encoder.encode([result])
     assert isinstance(payload, bytes)
     return payload
 
 
-def check_line(rulebook: CompiledRulebook, line: bytes) -> tuple[Score, int] | None:
-    """Assert that the line gives the same output with the fast path as without; return what the fast path made."""
-    plan = ScorePlan(rulebook, AS_OF)
-    fast = jsonl_fast.line_scorer(plan)(line)
+def check_line(rulebook: CompiledRulebook, line: bytes) -> tuple[SubjectResult, int] | None:
+    """Assert that the line gives the same output with the plain path as without; return what the plain path made."""
+    fast = PlainScorer(rulebook.day(AS_OF), explain=False).score(line)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "facts.jsonl"
         path.write_bytes(line + b"\n")
@@ -133,19 +136,15 @@ def check_line(rulebook: CompiledRulebook, line: bytes) -> tuple[Score, int] | N
     assert with_fast == without
     if fast is None:
         return None
-    score, records = fast
+    result, records = fast
     ((payload, errors, subjects, counted, *_),) = without
-    assert payload == encoded(rulebook, score) and not errors and subjects == 1 and counted == records
-    # … the same as score_raw, whenever quick_json reads the line …
-    quick = quick_json(line)
-    if quick is not None:
-        old = score_raw(ScorePlan(rulebook, AS_OF), quick)
-        assert old is not None and encoded(rulebook, old) == payload
-    # … and what the model and the engine make of the subject.
+    assert payload == encoded(rulebook, result) and not errors and subjects == 1 and counted == records
+    # … and what the model and the engine make of the subject, explained, without its items.
     raw = json.loads(line, parse_float=Decimal)
     evaluation = evaluate([validate_subject(raw, file=None, index=0, line=None)], rulebook, AS_OF)
     assert not evaluation.errors
-    assert encoded(rulebook, Score.of(evaluation.results[0])) == payload
+    explained = PlainScorer(rulebook.day(AS_OF), explain=True).score(line)
+    assert explained is not None and explained[0] == evaluation.results[0]
     return fast
 
 
@@ -158,7 +157,7 @@ TITLES = ["国家级绿色矿山", "诚信企业", "示范"]
 @st.composite
 def records_for(draw: st.DrawFn, name: str) -> list[dict[str, Any]]:
     rulebook = rulebook_named(name)
-    keys = sorted(rulebook.tiers)
+    keys = sorted((indicator.code, tier.tier) for indicator in rulebook.law.indicators for tier in indicator.tiers)
     repeated = [key for key in keys if key[0] == "M37"]
     out: list[dict[str, Any]] = []
     for index in range(draw(st.integers(min_value=0, max_value=8))):
@@ -169,7 +168,7 @@ def records_for(draw: st.DrawFn, name: str) -> list[dict[str, Any]]:
         else:
             awarded = draw(dates)
             record: dict[str, Any] = {"id": f"h-{index}", "type": "honour", "honour": draw(st.sampled_from(TITLES)),
-                                      "level": draw(st.sampled_from(sorted(rulebook.honour_levels))),
+                                      "level": draw(st.sampled_from(sorted(level.id for level in rulebook.law.levels))),
                                       "awarded_on": awarded.isoformat()}
             if draw(st.booleans()):
                 record["valid_until"] = draw(st.dates(min_value=awarded, max_value=dt.date(2029, 1, 1))).isoformat()
@@ -222,7 +221,7 @@ def keys_of(record: dict[Any, Any]) -> list[str]:
 
 def record_mutations(rulebook: CompiledRulebook) -> list[Any]:
     """Changes to one record (r) of the subject's records (rs), drawing with d; some only for one type of record."""
-    codes = sorted(rulebook.tiers_of)
+    codes = sorted(indicator.code for indicator in rulebook.law.indicators)
     every = [
         lambda r, rs, d: rs.append(dict(r)),                                                    # the id twice
         lambda r, rs, d: r.update(id=Verbatim(d(st.sampled_from(TEXTS)))),
@@ -294,17 +293,13 @@ def test_every_line_gives_the_same_output_with_the_fast_path(name: str, data: st
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_canonical_lines_are_taken_whenever_score_raw_takes_them(data: st.DataObject) -> None:
-    """The fast path is not a no-op: a line in the canonical form that score_raw scores, it scores too."""
+def test_canonical_lines_are_always_taken(data: st.DataObject) -> None:
+    """The plain path is not a no-op: every line in the canonical form of a valid plain subject takes it."""
     rulebook = shipped("miner")
     subject = {"uscc": uscc_of(data.draw(st.integers(min_value=0, max_value=10 ** 6))), "name": "某矿业有限公司",
                "kind": "miner", "public_score": data.draw(st.decimals(min_value=0, max_value=1000, places=2)),
                "records": data.draw(records_for("miner"))}
-    line = dump(subject).encode()
-    quick = quick_json(line)
-    expected = score_raw(ScorePlan(rulebook, AS_OF), quick)
-    fast = check_line(rulebook, line)
-    assert (fast is None) == (expected is None)
+    assert check_line(rulebook, dump(subject).encode()) is not None
 
 
 # --- by hand: every leniency of msgspec, the model or score_raw ---------------------------------------
@@ -521,30 +516,6 @@ def test_a_population_file_is_byte_identical_with_and_without_the_fast_path(tmp_
     before = batch_run(facts, tmp_path / "before.jsonl", fast=False, jobs=1)
     assert before[1] and before[2][0] == 1500 + len(ODD_LINES)
     assert batch_run(facts, tmp_path / "after.jsonl", fast=True, jobs=1) == before
-    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batch, "JSONL_UNIT_BYTES", 50_000)     # byte ranges read by two worker processes
+    monkeypatch.setattr(population_run, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(jsonl, "JSONL_UNIT_BYTES", 50_000)     # byte ranges read by two worker processes
     assert batch_run(facts, tmp_path / "parallel.jsonl", fast=True, jobs=2) == before
-
-
-def test_the_unit_scorer_is_bound_once_per_unit(tmp_path: Path) -> None:
-    facts = write_population(tmp_path / "facts.jsonl", 50)
-    calls: list[ScorePlan] = []
-    real = jsonl_fast.line_scorer
-
-    def counting(plan: ScorePlan) -> jsonl_fast.LineScorer:
-        calls.append(plan)
-        return real(plan)
-
-    with mock.patch.object(jsonl_fast, "line_scorer", counting):
-        run_units(MINER, facts, fast=True)
-    assert calls and len(calls) == len(list(batch.jsonl_units(facts, 1 << 12)))
-
-
-def test_the_honour_levels_are_the_facts_models_levels() -> None:
-    from typing import get_args
-
-    from mincredit._jsonl_fast import HonourLevel
-    from mincredit._plan import HONOUR_LEVEL_NAMES
-    from mincredit.facts._models import HonourLevelName
-
-    assert set(get_args(HonourLevel)) == set(get_args(HonourLevelName)) == HONOUR_LEVEL_NAMES

@@ -14,7 +14,7 @@ from mincredit.cli import main
 from mincredit.lint._codes import CODES, FAMILIES, explain
 from mincredit.lint._docs import with_codes_section
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "lint.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 
 
 def test_docs_lint_md_is_generated_from_the_package() -> None:

@@ -21,7 +21,7 @@ import pytest
 from mincredit.rules._loading import load_rulebook_file
 from mincredit.rules._schema import Bound, QuantityCondition, Rulebook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULEBOOKS = {kind: ROOT / "rulebooks" / f"{kind}.yaml" for kind in ("miner", "agency")}
 REGISTER = ROOT / "docs" / "interpretations.md"
 REGULATION = ROOT / "docs" / "regulation" / "000_c25b4c134fa0cdc3.txt"

@@ -24,7 +24,7 @@ from mincredit.lint._codes import CODES
 from mincredit.lint._runner import FileResult, lint_bytes
 from mincredit.rules._compiling import compile_rulebook
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "tests" / "lint_cases" / "base.yaml", ROOT / "rulebooks" / "miner.yaml",
            ROOT / "rulebooks" / "agency.yaml"]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
