@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mincredit._publish._rules import Publication
 from mincredit.rules._schema_articles import Blacklist, Consequence, Derived, Objections, Removal, Repair
 
 SubjectKind = Literal["miner", "agency"]
@@ -171,3 +172,4 @@ class Rulebook(Strict):
     objections: Objections | None = None
     consequences: list[Consequence] = Field(default_factory=list)
     derived: Derived | None = None
+    publication: Publication | None = None   # arts. 3, 4, 15, 20 (mincredit._publish._rules): optional
