@@ -47,6 +47,9 @@ def _unique_keys(fields: list[FieldLabel], allowed: tuple[str, ...], what: str) 
     twice = sorted({key for key in keys if keys.count(key) > 1})
     if twice:
         raise ValueError(f"the field {twice[0]!r} is listed twice")
+    missing = [key for key in ("name", "uscc") if key not in keys]
+    if missing:
+        raise ValueError(f"the {what} needs the field {missing[0]!r}: a published entry names its subject")
 
 
 class Schedule(ArticleRule):
@@ -70,6 +73,9 @@ class PublishedList(ArticleRule):
     title: NonEmpty
     fields: list[FieldLabel] = Field(min_length=1)
     schedule: Schedule
+
+    def label_of(self, key: str) -> str:
+        return next(item.label for item in self.fields if item.key == key)
 
 
 class BlacklistPublication(PublishedList):

@@ -71,8 +71,16 @@ class Person(_Fact):
 
     name: Text
     id_number: Text | None = Field(default=None, repr=False, description="公民身份号码, 18 characters, GB 11643-1999")
-    travel_document: Text | None = Field(default=None, repr=False, description="出入境证件号码 (passport, 港澳台通行证 …)")
+    travel_document: Text | None = Field(default=None, repr=False, description="出入境证件号码")
     phone: Text | None = Field(default=None, repr=False)   # repr: a logged model must not show the numbers
+
+    @field_validator("name")
+    @classmethod
+    def _full_name(cls, value: str) -> str:
+        # a one-character "name" would make every occurrence of that character a name to mask (I84)
+        if len(value) < 2:
+            raise ValueError("write the person's full name (at least two characters)")
+        return value
 
     @field_validator("id_number")
     @classmethod
