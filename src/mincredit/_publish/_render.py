@@ -59,7 +59,8 @@ body { margin: 0; color: #1a1a1a; background: #fff; line-height: 1.6;
   "SimSun", sans-serif; font-size: 16px; }
 .skip { position: absolute; left: -10000px; top: 0; background: #fff; color: #00307a; padding: .5em 1em; }
 .skip:focus { left: 1em; z-index: 1; }
-header.masthead { background: #8f1d1d; color: #fff; padding: 1.2em 2em 1em; border-bottom: 4px solid #d4a017; }
+header.masthead { background: #8f1d1d; color: #fff; border-bottom: 4px solid #d4a017; }
+header.masthead div { max-width: 1200px; margin: 0 auto; padding: 1.2em 2em 1em; }
 header.masthead p { margin: 0; }
 .publisher { font-size: 1.05em; letter-spacing: .1em; }
 h1 { margin: .2em 0 .1em; font-size: 1.75em; font-weight: 700; }
@@ -76,6 +77,7 @@ td.empty { text-align: center; color: #333; padding: 1.5em; }
 h2 { font-size: 1.1em; margin: 1.4em 0 .4em; color: #102a43; }
 blockquote { margin: .3em 0 .8em; padding: .2em 1em; border-left: 4px solid #8c8c8c; background: #f6f8fa; }
 blockquote p { margin: .3em 0; }
+cite::before { content: "—— "; }
 cite { font-style: normal; color: #333; }
 .colophon { border-top: 1px solid #8c8c8c; font-size: .95em; }
 a { color: #00307a; }
@@ -84,7 +86,8 @@ a:focus, a:hover { outline: 3px solid #d4a017; outline-offset: 2px; }
 @media print {
   body { font-size: 10.5pt; }
   .skip { display: none; }
-  header.masthead { background: none; color: #000; border-bottom: 2px solid #000; padding: 0 0 .5em; }
+  header.masthead { background: none; color: #000; border-bottom: 2px solid #000; }
+  header.masthead div { max-width: none; padding: 0 0 .5em; }
   main, .colophon { max-width: none; padding: .5em 0; }
   thead { display: table-header-group; }
   tr, blockquote { break-inside: avoid; }
@@ -150,11 +153,11 @@ def page_html(page: Page, rules: Publication) -> bytes:
 </head>
 <body>
 <a class="skip" href="#list">{escape(texts.skip_link)}</a>
-<header class="masthead">
+<header class="masthead"><div>
 <p class="publisher">{escape(rules.publisher.name)}</p>
 <h1>{escape(page.title)}</h1>
 <p class="edition">{escape(page.edition)}　{escape(page.as_of)}</p>
-</header>
+</div></header>
 <main>
 {tables}
 </main>

@@ -389,11 +389,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     diff_parser.set_defaults(handler=run_diff)
 
     if command is None or command in EXTERNAL_COMMANDS:
+        from mincredit.cli._publish import add_publish_parsers
         from mincredit.cli._repair_blacklist import add_measure_parsers
         from mincredit.lint._command import add_lint_parser
 
         add_lint_parser(commands)
         add_measure_parsers(commands)   # repair, blacklist (mincredit.cli._repair_blacklist)
+        add_publish_parsers(commands)   # publish, publish-verify (mincredit.cli._publish)
     else:
         # Another command runs: these are listed by name only, without importing the linter or the analysis.
         for name, help_text in EXTERNAL_COMMANDS.items():
@@ -407,6 +409,8 @@ EXTERNAL_COMMANDS = {
     "lint": "check rulebook files for every mistake that would score someone wrongly",
     "repair": "may a record be repaired on application, from when (art. 26)",
     "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates (arts. 16–28)",
+    "publish": "publish the serious-blacklist and the evaluation results, with a manifest (arts. 15, 20)",
+    "publish-verify": "check a publication against its manifest, or replay it from the facts",
 }
 
 
