@@ -29,6 +29,7 @@ REGULATION = ROOT / "docs" / "regulation" / "000_c25b4c134fa0cdc3.txt"
 NAMED_BLOCKS = {"grades", "formula", "honours", "retention", "quantities", "indicators", "rulebook.effective"}
 # arts. 10–11, 15–28 (mincredit.rules._schema_articles)
 NAMED_BLOCKS |= {"blacklist", "repair", "removal", "objections", "consequences", "derived"}
+NAMED_BLOCKS |= {"publication"}   # arts. 3, 4, 15, 20 (mincredit._publish._rules)
 TIER_REFERENCE = re.compile(r"^([MA]\d{2})\.(\d+)$")
 INDICATOR_REFERENCE = re.compile(r"^[MA]\d{2}$")
 AMOUNT_IN_WORDING = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|元|个月|月|年|日|天|%|％)")

@@ -48,7 +48,9 @@ KIND_PREFIX = {"miner": "M", "agency": "A"}
 GRADE_ORDER = "ABCDE"
 # The rulebook's top-level blocks, which interpretations may name (`grades`, `rulebook.effective` …).
 # arts. 10–11, 15–28 (mincredit.rules._schema_articles): optional blocks, checked by their own schema
-MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived")
+# and arts. 3, 4, 15, 20 (mincredit._publish._rules): the optional publication block
+MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived",
+                                      "publication")
 PART_NAMES: tuple[str, ...] = ("rulebook", "formula", "grades", "honours", "retention", "quantities",
                                "unit_conversions", "indicators", "interpretations", "deductions_source",
                                *MEASURE_PART_NAMES)
@@ -74,6 +76,7 @@ class Parts:
     objections: Any = None
     consequences: Any = None
     derived: Any = None
+    publication: Any = None
 
     @classmethod
     def of(cls, rulebook: Rulebook) -> Parts:
