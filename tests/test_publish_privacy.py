@@ -100,8 +100,8 @@ def test_a_person_needs_a_full_name() -> None:
 
 SURNAMES = ["王", "李", "张", "刘", "陈", "欧阳"]
 GIVEN = ["建国", "秀英", "小明", "志强", "丽", "娜娜"]
-FRAGMENTS = ["虚报储量", "未按期缴纳出让收益", "，", "。", "于2021年5月10日", "（", "）", "超层越界开采", "经查", "罚款10万元",
-             "身份证号", "电话", "护照"]
+FRAGMENTS = ["虚报储量", "未按期缴纳出让收益", "，", "。", "于2021年5月10日", "（", "）", "超层越界开采", "经查",
+             "罚款10万元", "身份证号", "电话", "护照"]
 SEPARATORS = ["", " ", "-"]
 
 
@@ -158,11 +158,12 @@ def test_no_identity_number_name_or_phone_of_a_person_ever_reaches_a_published_f
     description = data.draw(descriptions(persons))
     roles: dict[str, Any] = {"legal_representative": persons[0], "actual_controllers": persons[1:2],
                              "contact": persons[2] if len(persons) > 2 else None}
+    authority = data.draw(st.sampled_from(["鄂尔多斯市自然资源局", f"{persons[0]['name']}所在旗自然资源局"]))
     records = [{"id": "v-1", "type": "violation", "indicator": "M05", "tier": 1, "determined_on": "2021-03-01",
                 "description": description},
                {"id": "L-1", "type": "listing", "article": 16, "item": 1, "based_on": ["v-1"],
-                "decided_by": data.draw(st.sampled_from(["鄂尔多斯市自然资源局", f"{persons[0]['name']}所在旗自然资源局"])),
-                "decision_number": "鄂自然资信〔2021〕1号", "notice_served_on": "2021-03-01", "listed_on": "2021-03-15"}]
+                "decided_by": authority, "decision_number": "鄂自然资信〔2021〕1号",
+                "notice_served_on": "2021-03-01", "listed_on": "2021-03-15"}]
     subject = Subject.model_validate({"uscc": MINER, "name": "某某矿业有限公司", "kind": "miner", "public_score": 850,
                                       "records": records, "basic": roles})
     publication = publish([subject], book(), dt.date(2021, 12, 31))

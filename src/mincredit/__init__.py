@@ -9,6 +9,9 @@ The public API, small on purpose:
   with ``explain=False`` a :class:`Score` per subject (every field of the result but the explanations).
 - :func:`evaluate_table` — evaluate a pyarrow Table or polars DataFrame of records already in memory, on
   whole columns (needs the ``columnar`` extra).
+- :func:`publish` — the serious-blacklist and the evaluation results as published on a date (arts. 15, 20), personal
+  information masked; :func:`verify_publication` and :func:`replay_publication` check a published folder against its
+  manifest and its facts; :func:`read_publication` reads one back as the previous publication of a later one.
 - the fact models (:class:`Subject`, :class:`ViolationRecord`, :class:`HonourRecord`) and the result
   models (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`, :class:`Score`, :class:`SubjectErrors`).
 
@@ -26,6 +29,14 @@ if TYPE_CHECKING:
     from mincredit._batch import Score, SubjectErrors, evaluate_stream
     from mincredit._columnar import evaluate_table
     from mincredit._engine import Evaluation, Item, SubjectResult, evaluate, evaluate_subject
+    from mincredit._publish._api import (
+        Publication,
+        PublicationError,
+        publish,
+        read_publication,
+        replay_publication,
+        verify_publication,
+    )
     from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
     from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
 
@@ -36,6 +47,8 @@ __all__ = [
     "FactsDocument",
     "HonourRecord",
     "Item",
+    "Publication",
+    "PublicationError",
     "RulebookError",
     "RulebookInvalid",
     "Score",
@@ -49,7 +62,11 @@ __all__ = [
     "evaluate_subject",
     "evaluate_table",
     "load_rulebook",
+    "publish",
     "read_facts_file",
+    "read_publication",
+    "replay_publication",
+    "verify_publication",
 ]
 
 _HOME = {
@@ -59,6 +76,8 @@ _HOME = {
     "FactsDocument": "mincredit.facts",
     "HonourRecord": "mincredit.facts",
     "Item": "mincredit._engine",
+    "Publication": "mincredit._publish._api",
+    "PublicationError": "mincredit._publish._api",
     "RulebookError": "mincredit.rules",
     "RulebookInvalid": "mincredit.rules",
     "Score": "mincredit._batch",
@@ -72,6 +91,10 @@ _HOME = {
     "evaluate_subject": "mincredit._engine",
     "evaluate_table": "mincredit._columnar",
     "load_rulebook": "mincredit.rules",
+    "publish": "mincredit._publish._api",
+    "read_publication": "mincredit._publish._api",
+    "replay_publication": "mincredit._publish._api",
+    "verify_publication": "mincredit._publish._api",
     "read_facts_file": "mincredit.facts",
 }
 

@@ -71,8 +71,8 @@ def run_publish(args: argparse.Namespace) -> int:
         publication.write(output)
     except (PublicationError, PublicationUnavailable) as error:
         raise UsageProblem(str(error)) from None
-    for error in publication.errors:
-        print(f"error: {error.describe()}", file=sys.stderr)
+    for problem in publication.errors:
+        print(f"error: {problem.describe()}", file=sys.stderr)
     for note in publication.notes:
         print(f"note: {note}", file=sys.stderr)
     editions = publication.manifest["editions"]
@@ -89,7 +89,7 @@ def run_publish(args: argparse.Namespace) -> int:
         print(f"  {publication.other_kind} subject(s) of another kind left to that kind's rulebook")
     print(f"  files: {', '.join(sorted(publication.files))}, manifest.json")
     if publication.errors:
-        subjects = len({error.subject_index for error in publication.errors})
+        subjects = len({problem.subject_index for problem in publication.errors})
         print(f"  incomplete: {subjects} subject(s) could not be evaluated and are not published (see the errors)")
     return EXIT_OK if publication.complete else EXIT_PROBLEMS
 
