@@ -396,3 +396,17 @@ def test_publish_with_a_subject_that_cannot_be_evaluated_exits_1_and_writes_the_
     assert "birth date" in captured.err and "15060219800230001X" not in captured.err + captured.out
     assert "incomplete: 1 subject(s)" in captured.out
     assert verify_publication(folder) == []
+
+
+def test_a_statutory_ground_is_published_with_its_law_and_a_revoked_listing_leaves_as_revoked() -> None:
+    ground = {"id": "s-1", "type": "statutory_ground", "determined_on": "2021-02-01", "law": "《某某条例》第十条"}
+    objection = {"raised_on": "2021-06-01", "decided_on": "2021-06-20", "outcome": "revoked"}
+    records = [ground, {**listing(["s-1"]), "item": 3, "objections": [objection]}]
+    before = run([subject(records)], D(2021, 6, 19))
+    [row] = rows(before)
+    assert row["facts"] == "2021年2月1日，法律、法规规定的其他应当列入严重失信名单的（《某某条例》第十条）"
+    after = run([subject(records)], D(2021, 6, 20), previous=before)
+    assert rows(after) == []
+    assert after.changes is not None
+    assert [(c.change, c.day, c.removal) for c in after.changes.blacklist] == [("removed", D(2021, 6, 20),
+                                                                                "revoked")]
