@@ -13,6 +13,9 @@ The public API, small on purpose (everything else is private, as in httpx):
 - the fact models (:class:`Subject`, :class:`ViolationRecord`, :class:`HonourRecord`, :class:`FactsDocument`) and
   the result values (:class:`Evaluation`, :class:`SubjectResult`, :class:`Item`, :class:`SubjectErrors`,
   :class:`FactError`); the errors (:class:`RulebookError`, :class:`RulebookInvalid`, :class:`UnknownRulebook`).
+- :func:`publish` — the serious-blacklist and the evaluation results as published on a date, personal information
+  masked; :func:`verify_publication` and :func:`replay_publication` check a published folder against its manifest
+  and its facts; :func:`read_publication` reads one back as the previous publication of a later one.
 
 The names are imported when first used, so that ``import mincredit`` (and the command line) loads only the
 modules a task needs.
@@ -28,6 +31,14 @@ if TYPE_CHECKING:
     from mincredit._engine import evaluate, evaluate_subject
     from mincredit._population.columnar import evaluate_table
     from mincredit._population.run import evaluate_stream
+    from mincredit._publish._api import (
+        Publication,
+        PublicationError,
+        publish,
+        read_publication,
+        replay_publication,
+        verify_publication,
+    )
     from mincredit._results import Evaluation, Item, SubjectErrors, SubjectResult
     from mincredit.facts import FactError, FactsDocument, HonourRecord, Subject, ViolationRecord, read_facts_file
     from mincredit.rules import CompiledRulebook, RulebookError, RulebookInvalid, UnknownRulebook, load_rulebook
@@ -39,6 +50,8 @@ __all__ = [
     "FactsDocument",
     "HonourRecord",
     "Item",
+    "Publication",
+    "PublicationError",
     "RulebookError",
     "RulebookInvalid",
     "Subject",
@@ -51,7 +64,11 @@ __all__ = [
     "evaluate_subject",
     "evaluate_table",
     "load_rulebook",
+    "publish",
     "read_facts_file",
+    "read_publication",
+    "replay_publication",
+    "verify_publication",
 ]
 
 _HOME = {
@@ -61,6 +78,8 @@ _HOME = {
     "FactsDocument": "mincredit.facts",
     "HonourRecord": "mincredit.facts",
     "Item": "mincredit._results",
+    "Publication": "mincredit._publish._api",
+    "PublicationError": "mincredit._publish._api",
     "RulebookError": "mincredit.rules",
     "RulebookInvalid": "mincredit.rules",
     "Subject": "mincredit.facts",
@@ -73,6 +92,10 @@ _HOME = {
     "evaluate_subject": "mincredit._engine",
     "evaluate_table": "mincredit._population.columnar",
     "load_rulebook": "mincredit.rules",
+    "publish": "mincredit._publish._api",
+    "read_publication": "mincredit._publish._api",
+    "replay_publication": "mincredit._publish._api",
+    "verify_publication": "mincredit._publish._api",
     "read_facts_file": "mincredit.facts",
 }
 

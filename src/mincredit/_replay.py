@@ -11,18 +11,16 @@ describes the record format.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+from mincredit._atomic import atomic_write
 from mincredit._decimals import canonical_value
 from mincredit._engine import Evaluation, evaluate
 from mincredit._report import evaluation_data
@@ -97,36 +95,6 @@ def evaluation_record(evaluation: Evaluation, entries: Sequence[SubjectEntry], *
 
 def record_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
-
-
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: a crash leaves the old file (or none), never half a file.
-
-    The bytes go to a temporary file in the same directory, which is flushed and fsync'ed, then renamed
-    over ``path`` (``os.replace`` is atomic within one file system) and the directory is fsync'ed.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it 0600; give it the mode a new file gets
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    with contextlib.suppress(OSError):   # not every platform can open a directory
-        directory_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_fd)
-        finally:
-            os.close(directory_fd)
 
 
 def write_record(path: str | Path, record: dict[str, Any]) -> None:

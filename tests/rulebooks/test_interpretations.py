@@ -30,6 +30,7 @@ NAMED_BLOCKS = {"grades", "formula", "honours", "retention", "quantities", "indi
 # arts. 10–11, 15–28 (mincredit.rules._schema_articles)
 NAMED_BLOCKS |= {"blacklist", "repair", "removal", "objections", "consequences", "derived", "dissolved",
                  "formula.public_score"}
+NAMED_BLOCKS |= {"publication"}   # mincredit._publish._rules
 TIER_REFERENCE = re.compile(r"^([MA]\d{2})\.(\d+)$")
 INDICATOR_REFERENCE = re.compile(r"^[MA]\d{2}$")
 AMOUNT_IN_WORDING = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|元|个月|月|年|日|天|%|％)")

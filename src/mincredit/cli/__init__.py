@@ -266,8 +266,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from mincredit._atomic import atomic_write
     from mincredit._diff import diff_json, diff_rulebooks, plot_impact, print_diff
-    from mincredit._replay import atomic_write
 
     library = _library(args)
     old = open_rulebook(args.old, library=library)
@@ -390,11 +390,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     diff_parser.set_defaults(handler=run_diff)
 
     if command is None or command in EXTERNAL_COMMANDS:
+        from mincredit.cli._publish import add_publish_parsers
         from mincredit.cli._repair_blacklist import add_measure_parsers
         from mincredit.lint._command import add_lint_parser
 
         add_lint_parser(commands)
         add_measure_parsers(commands)   # repair, blacklist (mincredit.cli._repair_blacklist)
+        add_publish_parsers(commands)   # publish, publish-verify (mincredit.cli._publish)
     else:
         # Another command runs: these are listed by name only, without importing the linter or the analysis.
         for name, help_text in EXTERNAL_COMMANDS.items():
@@ -408,6 +410,8 @@ EXTERNAL_COMMANDS = {
     "lint": "check rulebook files for every mistake that would score someone wrongly",
     "repair": "may a record be repaired on application, from when (art. 26)",
     "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates (arts. 16–28)",
+    "publish": "publish the serious-blacklist and the evaluation results, with a manifest (arts. 15, 20)",
+    "publish-verify": "check a publication against its manifest, or replay it from the facts",
 }
 
 

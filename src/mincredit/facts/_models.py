@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from mincredit.facts._basic import BasicInformation
 from mincredit.facts._records import (
     Contract,
     InfoKind,
@@ -110,6 +111,7 @@ class Subject(FactModel):
                                          description="checked against the range the rulebook's formula takes")
     records: list[Record] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list, description="竞买人（投标人）, 竞得人（中标人） (art. 17)")
+    basic: BasicInformation | None = Field(default=None, description="art. 7 基础信息, never published (facts/_basic)")
 
     @field_validator("uscc")
     @classmethod

@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 
 # The rulebook's top-level blocks, which interpretations may name (`grades`, `rulebook.effective` …).
 # arts. 10–11, 15–28 (mincredit.rules._schema_articles): optional blocks, checked by their own schema
+# and the publication block (mincredit._publish._rules)
 MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived",
-                                       "dissolved")
+                                       "dissolved", "publication")
 PART_NAMES: tuple[str, ...] = ("rulebook", "formula", "grades", "honours", "retention", "quantities",
                                "unit_conversions", "indicators", "interpretations", "deductions_source",
                                *MEASURE_PART_NAMES)
@@ -74,6 +75,7 @@ class Parts:
     consequences: Any = None
     derived: Any = None
     dissolved: Any = None
+    publication: Any = None
 
     @classmethod
     def of(cls, rulebook: Rulebook) -> Parts:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mincredit._publish._rules import Publication
 from mincredit.rules._schema_articles import (
     ArticleRule,
     Blacklist,
@@ -201,3 +202,4 @@ class Rulebook(Strict):
     consequences: list[Consequence] = Field(default_factory=list)
     derived: Derived | None = None
     dissolved: ArticleRule | None = Field(default=None, description="who is not evaluated: a dissolved subject")
+    publication: Publication | None = None   # what is published, and how (mincredit._publish._rules): optional
