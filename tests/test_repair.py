@@ -65,13 +65,15 @@ def test_fulfilment_later_than_the_year_sets_the_day() -> None:
 def test_not_eligible_without_fulfilment() -> None:
     answer = ask([violation()], D(2025, 1, 1))
     assert not answer.eligible and answer.eligible_on is None
-    assert answer.answer == "not eligible, because the fulfilment of its obligations is not recorded (art. 26 (二))"
+    # the check cites the condition's own item from the rulebook (repair.application.conditions.obligations)
+    assert answer.answer == ("not eligible, because the fulfilment of its obligations is not recorded "
+                             "(第二十六条第一款第（二）项)")
 
 
 def test_new_bad_information_of_the_same_kind_blocks_repair() -> None:
     records = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01")]
     answer = ask(records, D(2024, 6, 1))
-    assert not answer.eligible and "record v-2" in answer.answer and "(三)" in answer.answer
+    assert not answer.eligible and "record v-2" in answer.answer and "第二十六条第一款第（三）项" in answer.answer
     other_kind = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01", indicator="M02")]
     assert ask(other_kind, D(2024, 6, 1)).eligible
     # an application made before the new record was determined is judged on its own day
@@ -112,7 +114,7 @@ def test_a_listed_subjects_information_is_not_repaired() -> None:
     result = evaluate_subject(subject(records), miner_book(), D(2024, 8, 1))
     item = next(i for i in result.items if i.record_id == "v-1")
     assert item.counted and item.repaired_on is None
-    assert any("not applied" in warning and "art. 25" in warning for warning in result.warnings)
+    assert any("not applied" in warning and "(第二十五条第四款)" in warning for warning in result.warnings)
     answer = ask(records, D(2024, 8, 1))
     assert not answer.eligible and answer.eligible_on == D(2029, 1, 16)   # the day it leaves the list
 
@@ -120,9 +122,9 @@ def test_a_listed_subjects_information_is_not_repaired() -> None:
 def test_questions_that_cannot_be_answered() -> None:
     with pytest.raises(RecordNotFound, match="no record"):
         ask([violation()], D(2024, 1, 1), "v-9")
-    with pytest.raises(RecordNotFound, match="judgment_refusal"):
-        ask([{"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True}],
-            D(2024, 6, 1), "j-1")
+    with pytest.raises(RecordNotFound, match="other_sector_blacklist"):
+        ask([{"id": "o-1", "type": "other_sector_blacklist", "sector": "税务", "listed_on": "2024-01-01"}],
+            D(2024, 6, 1), "o-1")
 
 
 def write(tmp_path: Path, records: list[dict[str, Any]]) -> str:

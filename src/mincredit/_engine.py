@@ -194,7 +194,7 @@ def _window_explanation(rule: CompiledTier, record: ViolationRecord, window: Cou
         return (f"not counted: expired, it counted through {until} "
                 f"({years} years from determination on {record.determined_on}{extended}, art. 11)")
     if window.state == "repaired":
-        return f"not counted: repaired on application on {window.repaired_on} (art. 26), it counted through {until}"
+        return f"not counted: {window.repair_note}, it counted through {until}"
     if window.state == "revoked":
         return (f"not counted: revoked on {window.revoked_on} after an objection found it wrong "
                 f"(art. 15), it counted through {until}")
