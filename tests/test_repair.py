@@ -156,3 +156,51 @@ def test_a_blocked_record_also_names_the_earliest_date() -> None:
     assert "even then not before 2024-09-30" in answer.answer
     late = ask([violation(on="2023-09-29")], D(2024, 10, 20))
     assert "not before" not in late.answer
+
+
+def refusal(**extra: Any) -> dict[str, Any]:
+    return {"id": "j-1", "type": "judgment_refusal", "determined_on": "2023-05-10", "able_to_perform": False,
+            **extra}
+
+
+def test_a_refusal_to_perform_a_judgment_is_repaired_as_a_violation_is() -> None:
+    records = [refusal(obligations_fulfilled_on="2023-06-01")]
+    before = ask(records, D(2024, 5, 10), "j-1")
+    assert not before.eligible and before.eligible_on == D(2024, 5, 11)
+    assert ask(records, D(2024, 5, 11), "j-1").eligible
+    blocked = ask([refusal()], D(2024, 6, 1), "j-1")
+    assert blocked.eligible_on is None and "第二十六条第一款第（二）项" in blocked.answer
+    # 同类 outside the annex: another refusal, not a violation
+    later = [refusal(obligations_fulfilled_on="2023-06-01"),
+             {"id": "j-2", "type": "judgment_refusal", "determined_on": "2024-01-05", "able_to_perform": False}]
+    assert "the same type (judgment_refusal)" in ask(later, D(2024, 6, 1), "j-1").answer
+    assert ask([*records, violation("v-9", on="2024-01-05")], D(2024, 6, 1), "j-1").eligible
+
+
+def test_a_repaired_refusal_stops_counting_so_it_grounds_no_proposal() -> None:
+    records = [refusal(able_to_perform=True, obligations_fulfilled_on="2023-06-01", repaired_on="2024-07-01")]
+    book = miner_book()
+    assert [p.trigger for p in evaluate_subject(subject(records), book, D(2024, 6, 30)).proposals] == ["art16-2"]
+    assert evaluate_subject(subject(records), book, D(2024, 7, 1)).proposals == []
+
+
+def test_a_rulebook_that_does_not_repair_refusals_says_so_and_refuses_a_recorded_repair() -> None:
+    from mincredit.rules._compiling import compile_rulebook
+
+    source = miner_book().source
+    assert source.repair is not None
+    narrow = compile_rulebook(source.model_copy(update={"repair": source.repair.model_copy(update={
+        "application": source.repair.application.model_copy(update={"record_types": ["violation"]})})}))
+    records = [refusal(able_to_perform=True, obligations_fulfilled_on="2023-06-01", repaired_on="2024-07-01")]
+    answer = repair_question(subject(records), narrow.source, narrow.digest, D(2024, 8, 1), "j-1")
+    assert not answer.eligible and answer.eligible_on is None
+    assert "it is a judgment_refusal record, and the rulebook repairs only violation records" in answer.answer
+    result = evaluate_subject(subject(records), narrow, D(2024, 8, 1))
+    assert [p.trigger for p in result.proposals] == ["art16-2"]          # the repair is not applied
+    assert any("does not repair judgment_refusal records" in w for w in result.warnings)
+
+
+def test_cli_answers_for_a_refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = write(tmp_path, [refusal(obligations_fulfilled_on="2023-06-01")])
+    assert main(["repair", facts, "--rulebook", "miner", "--record", "j-1", "--as-of", "2024-05-11"]) == 0
+    assert "eligible on 2024-05-11" in capsys.readouterr().out
