@@ -309,3 +309,18 @@ def test_a_review_needs_a_decided_objection() -> None:
         Subject.model_validate({"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 850, "records": [
             v("v-1", objections=[{"raised_on": "2024-03-01", "decided_on": "2024-03-20", "outcome": "confirmed",
                                   "review": {"requested_on": "2024-03-19"}}])]})
+
+
+def test_the_linter_finds_a_withdrawal_or_an_honour_level_that_names_nothing() -> None:
+    from mincredit.lint._checks import Parts, check_rulebook
+
+    source = book("miner").source
+    measures = [m.model_copy(update={"withdraws": ["art22-nope"]}) if m.id == "art23-3-awards"
+                else m.model_copy(update={"honours": m.honours.model_copy(update={"levels": ["ministry", "county"]})})
+                if m.id == "art23-3-benefits" and m.honours is not None else m for m in source.consequences]
+    issues = check_rulebook(Parts.of(source.model_copy(update={"consequences": measures})), {"R005"})
+    assert sorted(issue.message for issue in issues) == [
+        "consequence art23-3-awards withdraws 'art22-nope', but there is no consequence with that id",
+        "consequence art23-3-benefits acts on honours of level 'county', but the honours block has no such level "
+        "(city_government, ministry, provincial_department, provincial_government)"]
+    assert check_rulebook(Parts.of(source), {"R005"}) == []
