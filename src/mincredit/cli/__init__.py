@@ -405,8 +405,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 # with their help.
 EXTERNAL_COMMANDS = {
     "lint": "check rulebook files for every mistake that would score someone wrongly",
-    "repair": "may a record be repaired on application, from when (art. 26)",
-    "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates (arts. 16–28)",
+    "repair": "may a record of bad information be repaired on application, from when",
+    "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates",
 }
 
 
