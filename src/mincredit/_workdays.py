@@ -25,10 +25,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import chinese_calendar  # type: ignore[import-untyped]
-import holidays
-from holidays import HolidayBase
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -45,12 +47,19 @@ def calendar_version() -> str:
 
 
 def holidays_version() -> str:
+    import holidays
+
     return str(getattr(holidays, "__version__", "unknown"))
 
 
 @cache
 def _china(year: int) -> HolidayBase:
-    """The ``holidays`` package's China calendar of one year (statutory holidays, 补假, and what is published)."""
+    """The ``holidays`` package's China calendar of one year (statutory holidays, 补假, and what is published).
+
+    Imported here, not with the module: it takes longer to import than the rest of an evaluation's start, and
+    only a date past the installed chinesecalendar needs it."""
+    import holidays
+
     return holidays.country_holidays("CN", years=year, language="zh_CN")
 
 
