@@ -50,7 +50,6 @@ class BadInformation(Protocol):
     def repaired_on(self) -> dt.date | None: ...
 
 
-RecordType = Literal["violation", "judgment_refusal", "statutory_ground"]
 RemovalRepairs = Literal["subject", "based_on"]
 
 

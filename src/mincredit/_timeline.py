@@ -236,7 +236,7 @@ def _listing_problems(subject: Subject, rulebook: Rulebook) -> list[tuple[str | 
 
 def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[tuple[str | None, str, str]]:
     """Facts the rulebook cannot read whatever the date: (record id, field, message) — checked before scoring."""
-    found: list[tuple[str | None, str, str]] = list(_listing_problems(subject, rulebook))
+    found = _listing_problems(subject, rulebook)
     known_quantities = set(rulebook.quantities)
     tiers = {(ind.code, t.tier) for ind in rulebook.indicators for t in ind.tiers}
     codes = {ind.code for ind in rulebook.indicators}
