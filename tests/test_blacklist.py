@@ -427,7 +427,7 @@ def test_the_application_for_removal_is_checked_on_its_day(applied: str, fulfill
     assert any(words in w for w in result.warnings) is (not ok)
 
 
-# ---------------------------------------------------------------- the review, site check and notice (I72)
+# ---------------------------------------------------------------- the review, site check and notice (I63)
 
 
 @pytest.mark.parametrize(("extra", "failed", "missing"), [

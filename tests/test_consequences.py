@@ -267,7 +267,7 @@ def test_under_objection_the_honours_still_count_with_a_warning_and_a_revoked_li
     assert withdrawals([*revoked, *honours()], D(2024, 6, 1)) == {"warnings": []}
 
 
-# ---------------------------------------------------------------- the review (复核) of an objection (I73)
+# ---------------------------------------------------------------- the review (复核) of an objection (I69)
 
 
 def reviewed(**review: Any) -> dict[str, Any]:
