@@ -231,6 +231,8 @@ def withdrawals(records: list[dict[str, Any]], as_of: dt.date) -> dict[str, Any]
     miner = book("miner")
     data = {"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 1000, "records": records}
     analysis = analyse(Subject.model_validate(data), miner.source, miner.digest, as_of)
+    assert analysis.withheld_honours == {rid: w.reason for rid, w in analysis.honour_withdrawals.items()
+                                         if w.action == "exclude"}
     return {rid: (w.action, w.applies_from, w.listing_id, w.measure) for rid, w in
             analysis.honour_withdrawals.items()} | {"warnings": analysis.warnings}
 
@@ -239,6 +241,16 @@ def test_the_departments_honours_leave_the_bonus_from_the_listing_day() -> None:
     records = [*listed(), *honours()]
     assert withdrawals(records, D(2024, 1, 14)) == {"warnings": []}
     on = withdrawals(records, D(2024, 1, 15))
+    from mincredit._timeline import analyse
+
+    miner = book("miner")
+    subject = Subject.model_validate({"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 1000,
+                                      "records": records})
+    (reason,) = analyse(subject, miner.source, miner.digest, D(2024, 1, 15)).withheld_honours.values()
+    assert reason == ("honour h-1 (国家级绿色矿山, 部级自然资源主管部门) does not count in the honour bonus "
+                      "from 2024-01-15: the subject was put on the 地矿严重失信名单 (listing L-1 of 2024-01-15), "
+                      "and 取消自然资源主管部门给予的政策优惠和行政便利措施，撤销自然资源主管部门授予的荣誉称号 "
+                      "(第二十三条第（三）项)")
     assert on["h-1"] == ("exclude", D(2024, 1, 15), "L-1", "art23-3-benefits")
     assert on["h-2"] == ("warn", D(2024, 1, 15), "L-1", "sc33-10-honours")
     assert "h-3" not in on                                        # awarded later, on 2024-03-01

@@ -78,6 +78,12 @@ class Analysis:
     honour_withdrawals: dict[str, HonourWithdrawal] = field(default_factory=dict)
 
     @property
+    def withheld_honours(self) -> dict[str, str]:
+        """Honour record id → why it does not count in the bonus on the as-of date: the ``exclude`` entries of
+        :attr:`honour_withdrawals`, in the form the scoring kernel takes them."""
+        return {rid: w.reason for rid, w in self.honour_withdrawals.items() if w.action == "exclude"}
+
+    @property
     def objected_records(self) -> set[str]:
         return {rid for rid, window in {**self.windows, **self.other_windows}.items() if window.objection is not None}
 
