@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mincredit._engine import SubjectResult, evaluate_subject
+from mincredit._engine import SubjectResult, evaluate, evaluate_subject
 from mincredit.facts._models import Subject
 from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules._registry import load_rulebook
@@ -237,3 +237,217 @@ def test_the_seven_working_days_of_public_notice(removed: str, ok: bool) -> None
     status = run(records, D(2024, 12, 31)).listings[0]
     assert status.removal_notice_ends_on == D(2024, 10, 12)
     assert [c.ok for c in status.checks if "public notice" in c.text] == [ok]
+
+
+# ---------------------------------------------------------------- who decides, and what a listing may name
+
+
+def test_the_deciding_levels_and_their_names_come_from_the_rulebook() -> None:
+    decision = book("miner").source.blacklist.decision   # type: ignore[union-attr]
+    assert decision.levels == ["league_city", "county"]
+    assert decision.name("region") == "自治区级" and decision.known() == ["region", "league_city", "county"]
+    ok = run([penalised(), listing(["v-1"], authority_level="county")], D(2024, 1, 1)).listings[0]
+    level = next(c for c in ok.checks if c.rule == "第十八条")
+    assert level.ok and "旗县级" in level.text and "盟市级、旗县级" in level.text
+
+
+@pytest.mark.parametrize(("extra", "field", "words"), [
+    ({"article": 18}, "article", "no grounds in article 18"),
+    ({"article": 16, "item": 4}, "item", "article 16 has no item 4"),
+    ({"authority_level": "province"}, "authority_level", "region (自治区级), league_city (盟市级), county (旗县级)"),
+])
+def test_a_listing_naming_what_the_rulebook_does_not_have_is_that_subjects_error(
+        extra: dict[str, Any], field: str, words: str) -> None:
+    good = subject([penalised()])
+    bad = subject([penalised(), {**listing(["v-1"]), **extra}])
+    evaluation = evaluate([bad, good], book("miner"), D(2024, 1, 1))
+    assert [result.uscc for result in evaluation.results] == [MINER]       # the other subject is evaluated
+    (error,) = evaluation.errors
+    assert (error.record_id, error.field) == ("L-1", field) and words in error.message
+    assert "article 16 with item 1, 2, 3; article 17 with item 1, 2, 3, 4, 5" in error.message or field == \
+        "authority_level"
+
+
+def test_an_agency_listing_under_article_17_is_refused() -> None:
+    agency = Subject.model_validate({"uscc": "12150000MB1A2C3D4A", "name": "某某勘查院", "kind": "agency",
+                                     "public_score": 900, "records": [
+                                         penalised(indicator="A01"), {**listing(["v-1"]), "article": 17}]})
+    (error,) = evaluate([agency], book("agency"), D(2024, 1, 1)).errors
+    assert error.field == "article" and "a listing rests on article 16 with item 1, 2, 3" in error.message
+
+
+# ---------------------------------------------------------------- the signature and the statement (arts. 18–19)
+
+
+def test_a_signature_not_recorded_is_a_warning_not_a_failed_check() -> None:
+    unsigned = run([penalised(), listing(["v-1"])], D(2024, 1, 1))
+    status = unsigned.listings[0]
+    assert status.procedure_ok and len(status.missing) == 1 and "负责人" in status.missing[0]
+    assert any(w.startswith("listing L-1: the signature of the decision") and "(signed_by; 第十八条)" in w
+               for w in unsigned.warnings)
+    signed = run([penalised(), listing(["v-1"], signed_by="张某（局长）")], D(2024, 1, 1)).listings[0]
+    assert signed.missing == [] and any(c.ok and "signed by 张某（局长）" in c.text for c in signed.checks)
+
+
+@pytest.mark.parametrize(("statement", "ok", "missing"), [
+    ({"submitted_on": "2023-06-03", "stands": True, "adopted": False}, False, False),
+    ({"submitted_on": "2023-06-03", "stands": True, "adopted": True}, True, False),
+    ({"submitted_on": "2023-06-03", "stands": False}, True, False),
+    ({"submitted_on": "2023-06-03"}, None, True),
+])
+def test_a_statement_that_stands_must_be_adopted(statement: dict[str, Any], ok: bool | None, missing: bool) -> None:
+    status = run([penalised(), listing(["v-1"], signed_by="张某", statement=statement)], D(2024, 1, 1)).listings[0]
+    adoption = [c.ok for c in status.checks if c.rule == "第十九条" and "statement and defence made" in c.text]
+    assert adoption == ([] if ok is None else [ok])
+    assert bool(status.missing) is missing
+    assert status.procedure_ok is (ok is not False)
+
+
+# ---------------------------------------------------------------- the removal decision completes the repair (I61)
+
+
+def removed(**extra: Any) -> list[dict[str, Any]]:
+    """Listed 2023-06-05 for v-1; applied 2024-07-01; notice from 2024-09-27 (ends 2024-10-12); removed 2024-10-14."""
+    steps = {"removal_applied_on": "2024-07-01", "removal_review_on": "2024-07-20",
+             "removal_site_check_on": "2024-08-05", "removal_notice_from": "2024-09-27",
+             "removal_notice_objection": "none", "removed_on": "2024-10-14", **extra}
+    return [penalised(on="2023-05-10", obligations_fulfilled_on="2023-08-01"),
+            listing(["v-1"], notice="2023-05-20", listed="2023-06-05", signed_by="张某", **steps)]
+
+
+def item(result: SubjectResult, record_id: str) -> Any:
+    return next(i for i in result.items if i.record_id == record_id)
+
+
+def test_the_removal_decision_repairs_the_bad_information_on_its_day() -> None:
+    records = removed()
+    before = run(records, D(2024, 10, 13))
+    # the removal is not known yet: the five years end 2028-05-10, while listed (until 2028-06-05), so extended
+    assert item(before, "v-1").counted and item(before, "v-1").counts_until == D(2028, 6, 5)
+    for day in (D(2024, 10, 14), D(2024, 10, 15)):
+        after = run(records, day)
+        v1 = item(after, "v-1")
+        assert not v1.counted and v1.repaired_on == D(2024, 10, 14) and v1.counts_until == D(2024, 10, 13)
+        assert v1.explanation == ("not counted: repaired with the removal decision of listing L-1 on 2024-10-14 "
+                                  "(第二十八条第二款), it counted through 2024-10-13")
+        assert after.listings[0].procedure_ok and after.warnings == ()
+        assert "completed the repair of its bad information (第二十八条第二款)" in after.listings[0].explanation
+
+
+def test_information_after_the_application_is_not_repaired_by_the_removal() -> None:
+    records = [*removed(), {"id": "v-2", "type": "violation", "indicator": "M01", "tier": 1,
+                            "determined_on": "2024-07-01"},
+               {"id": "v-3", "type": "violation", "indicator": "M02", "tier": 1, "determined_on": "2024-07-02"}]
+    after = run(records, D(2024, 10, 14))
+    assert item(after, "v-2").repaired_on == D(2024, 10, 14)             # determined on the day of the application
+    assert item(after, "v-3").counted and item(after, "v-3").repaired_on is None
+
+
+def test_a_removal_decision_repairs_a_judgment_refusal_so_it_grounds_no_new_proposal() -> None:
+    records = [{"id": "j-1", "type": "judgment_refusal", "determined_on": "2023-05-10", "able_to_perform": True,
+                "obligations_fulfilled_on": "2023-08-01"},
+               {**removed()[1], "article": 16, "item": 2, "based_on": ["j-1"]}]
+    assert [p.listing for p in run(records, D(2024, 10, 13)).proposals] == ["L-1"]
+    assert run(records, D(2024, 10, 14)).proposals == ()
+
+
+def test_a_rulebook_whose_removal_repairs_nothing_keeps_counting() -> None:
+    source = book("miner").source
+    assert source.removal is not None and source.removal.decision is not None
+    plain = compile_rulebook(source.model_copy(update={"removal": source.removal.model_copy(update={
+        "decision": source.removal.decision.model_copy(update={"repairs": None})})}))
+    result = evaluate_subject(subject(removed()), plain, D(2024, 10, 14))
+    assert item(result, "v-1").counted
+
+
+def test_an_extended_record_ends_with_the_list_and_is_not_called_repaired() -> None:
+    records = [*removed(), {"id": "v-0", "type": "violation", "indicator": "M01", "tier": 1,
+                            "determined_on": "2019-05-10"}]   # five years end 2024-05-10, extended while listed
+    v0 = item(run(records, D(2024, 10, 14)), "v-0")
+    assert not v0.counted and v0.repaired_on is None and v0.counts_until == D(2024, 10, 13)
+
+
+# ---------------------------------------------------------------- applying for removal (I62, I63)
+
+
+def refused(**extra: Any) -> list[dict[str, Any]]:
+    """Listed 2024-01-15 for not performing a judgment (j-1, determined 2024-01-01)."""
+    return [{"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True,
+             **extra},
+            {"id": "L-1", "type": "listing", "article": 16, "item": 2, "based_on": ["j-1"], "decided_by": "某市局",
+             "decision_number": "1号", "notice_served_on": "2024-01-02", "listed_on": "2024-01-15"}]
+
+
+def test_removal_needs_the_judgment_refusal_repairable_too() -> None:
+    blocked = run(refused(), D(2025, 6, 1)).listings[0].removal_application
+    assert blocked is not None and not blocked.eligible
+    assert "record j-1 cannot be repaired" in blocked.answer and "第二十六条第一款第（二）项" in blocked.answer
+    performed = refused(obligations_fulfilled_on="2024-03-01")
+    # one year on the list: from 2025-01-16 (j-1's own year: from 2025-01-02)
+    early = run(performed, D(2025, 1, 15)).listings[0].removal_application
+    assert early is not None and not early.eligible and early.eligible_on == D(2025, 1, 16)
+    ready = run(performed, D(2025, 1, 16)).listings[0].removal_application
+    assert ready is not None and ready.eligible
+
+
+def test_a_later_refusal_of_the_same_type_blocks_the_earlier_ones_repair() -> None:
+    records = [*refused(obligations_fulfilled_on="2024-03-01"),
+               {"id": "j-2", "type": "judgment_refusal", "determined_on": "2024-06-01", "able_to_perform": False,
+                "obligations_fulfilled_on": "2024-06-15"}]
+    answer = run(records, D(2025, 7, 1)).listings[0].removal_application
+    assert answer is not None and not answer.eligible
+    assert "record j-1 cannot be repaired" in answer.answer and "the same type (judgment_refusal)" in answer.answer
+
+
+def test_a_rulebook_that_repairs_only_violations_keeps_a_refusal_from_applying() -> None:
+    source = book("miner").source
+    assert source.repair is not None
+    narrow = compile_rulebook(source.model_copy(update={"repair": source.repair.model_copy(update={
+        "application": source.repair.application.model_copy(update={"record_types": ["violation"]})})}))
+    result = evaluate_subject(subject(refused(obligations_fulfilled_on="2024-03-01")), narrow, D(2025, 6, 1))
+    answer = result.listings[0].removal_application
+    assert answer is not None and not answer.eligible
+    assert "it is a judgment_refusal record, and the rulebook repairs only violation records" in answer.answer
+
+
+@pytest.mark.parametrize(("applied", "fulfilled", "ok", "words"), [
+    ("2024-06-05", "2023-08-01", False, "1 full year(s) on the list, which allow an application from 2024-06-06"),
+    ("2024-06-06", "2023-08-01", True, "after 1 full year(s) on the list (2024-06-06)"),
+    ("2024-06-06", "2024-06-10", False, "record v-1 could be repaired only from 2024-06-10"),
+    ("2024-06-10", "2024-06-10", True, "with every record of bad information that counted then repairable"),
+])
+def test_the_application_for_removal_is_checked_on_its_day(applied: str, fulfilled: str, ok: bool,
+                                                          words: str) -> None:
+    records = [penalised(on="2023-05-10", obligations_fulfilled_on=fulfilled),
+               listing(["v-1"], notice="2023-05-20", listed="2023-06-05", signed_by="张某",
+                       removal_applied_on=applied)]
+    result = run(records, D(2024, 6, 30))
+    (check,) = [c for c in result.listings[0].checks if c.text.startswith("the application for removal")]
+    assert check.ok is ok and words in check.text and check.rule == "第二十六条第二款"
+    assert any(words in w for w in result.warnings) is (not ok)
+
+
+# ---------------------------------------------------------------- the review, site check and notice (I63)
+
+
+@pytest.mark.parametrize(("extra", "failed", "missing"), [
+    ({}, [], []),
+    ({"removal_site_check_on": "2024-09-28"}, ["site check (现场核查) was done on 2024-09-28, after the public "
+                                               "notice of 2024-09-27"], []),
+    ({"removal_review_on": "2024-06-30"}, ["material review (材料审查) was done on 2024-06-30, before the "
+                                           "application of 2024-07-01"], []),
+    ({"removal_review_on": None, "removal_site_check_on": None}, [], ["material review", "site check"]),
+    ({"removal_notice_objection": "unfounded"}, [], []),
+    ({"removal_notice_objection": "founded"}, ["found to stand, yet the removal was decided"], []),
+    ({"removal_notice_objection": None}, [], ["whether the public notice drew an objection"]),
+    ({"removal_applied_on": None}, [], ["no application for removal"]),
+])
+def test_the_steps_before_a_removal(extra: dict[str, Any], failed: list[str], missing: list[str]) -> None:
+    steps = {k: v for k, v in extra.items() if v is not None}
+    records = removed(**steps)
+    for name in (k for k, v in extra.items() if v is None):
+        del records[1][name]
+    status = run(records, D(2024, 12, 31)).listings[0]
+    problems = [c.text for c in status.checks if not c.ok]
+    assert len(problems) == len(failed) and all(any(f in p for p in problems) for f in failed)
+    assert len(status.missing) == len(missing) and all(any(m in t for t in status.missing) for m in missing)

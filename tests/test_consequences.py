@@ -72,7 +72,8 @@ def test_grade_d_and_e_sanctions_name_their_kind() -> None:
 def listed(**extra: Any) -> list[dict[str, Any]]:
     return [{"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True, **extra},
             {"id": "L-1", "type": "listing", "article": 16, "item": 2, "based_on": ["j-1"], "decided_by": "某市局",
-             "decision_number": "1号", "notice_served_on": "2024-01-02", "listed_on": "2024-01-15"}]
+             "decision_number": "1号", "signed_by": "张某", "notice_served_on": "2024-01-02",
+             "listed_on": "2024-01-15"}]
 
 
 def test_a_listed_subject_gets_the_blacklist_sanctions_and_the_push_for_joint_sanctions() -> None:
@@ -178,3 +179,172 @@ def test_every_rule_of_the_new_blocks_quotes_the_regulation_verbatim_at_its_line
             if rule.line is not None and passages[0] not in lines[rule.line - 1].replace("\t", ""):
                 problems.append(f"{name}: {passages[0]!r} is not on line {rule.line}")
     assert problems == []
+
+
+# ---------------------------------------------------------------- a listed subject gets no incentives (I64)
+
+
+def test_a_listed_subject_scoring_a_or_b_gets_no_incentive() -> None:
+    a = run(listed(), score=1000)
+    assert a.grade == "A"
+    assert not {"art21-lower", "art22-services", "art22-honours"} & set(ids(a))
+    focus = next(c for c in a.consequences if c.id == "sc33-10-supervision")
+    assert focus.article == "国发〔2016〕33号（十）" and "so art21-lower (第二十一条) does not apply" in focus.because
+    benefits = next(c for c in a.consequences if c.id == "art23-3-benefits")
+    assert "so art22-services (第二十二条) does not apply" in benefits.because
+    b = run([*listed(), v("v-1", indicator="M02", tier=2)], score=850)       # 170 + 800 × 0.8 = 810
+    assert b.grade == "B" and "art21-lower" not in ids(b)
+    agency = run(listed(), score=1000, kind="agency")
+    assert agency.grade == "A" and "art22-bidding" not in ids(agency)
+
+
+def test_while_the_listing_sanctions_are_suspended_the_incentives_apply() -> None:
+    result = run(listed(objections=[{"raised_on": "2024-06-01"}]), score=1000)
+    assert {"art21-lower", "art22-services", "art22-honours"} <= set(ids(result))
+    assert all(c.suspended for c in result.consequences if c.id.startswith(("art23-3", "sc33-10")))
+
+
+def test_the_day_the_subject_leaves_the_list_the_incentives_return() -> None:
+    records = listed()
+    records[1] = {**records[1], "listed_on": "2019-01-15", "notice_served_on": "2019-01-02"}
+    records[0] = {**records[0], "determined_on": "2019-01-01"}
+    # listed 2019-01-15: on the list through 2024-01-15, off it from 2024-01-16
+    assert "art22-services" not in ids(run(records, score=1000, as_of=D(2024, 1, 15)))
+    assert "art22-services" in ids(run(records, score=1000, as_of=D(2024, 1, 16)))
+
+
+# ---------------------------------------------------------------- honours while listed (I65)
+
+
+def honours() -> list[dict[str, Any]]:
+    return [{"id": "h-1", "type": "honour", "honour": "国家级绿色矿山", "level": "ministry", "awarded_on": "2023-06-01",
+             "valid_until": "2026-12-31"},
+            {"id": "h-2", "type": "honour", "honour": "市级文明单位", "level": "city_government",
+             "awarded_on": "2023-06-01", "valid_until": "2026-12-31"},
+            {"id": "h-3", "type": "honour", "honour": "省级绿色矿山", "level": "provincial_department",
+             "awarded_on": "2024-03-01", "valid_until": "2026-12-31"}]
+
+
+def withdrawals(records: list[dict[str, Any]], as_of: dt.date) -> dict[str, Any]:
+    from mincredit._timeline import analyse
+
+    miner = book("miner")
+    data = {"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 1000, "records": records}
+    analysis = analyse(Subject.model_validate(data), miner.source, miner.digest, as_of)
+    assert analysis.withheld_honours == {rid: w.reason for rid, w in analysis.honour_withdrawals.items()
+                                         if w.action == "exclude"}
+    return {rid: (w.action, w.applies_from, w.listing_id, w.measure) for rid, w in
+            analysis.honour_withdrawals.items()} | {"warnings": analysis.warnings}
+
+
+def test_the_departments_honours_leave_the_bonus_from_the_listing_day() -> None:
+    records = [*listed(), *honours()]
+    assert withdrawals(records, D(2024, 1, 14)) == {"warnings": []}
+    on = withdrawals(records, D(2024, 1, 15))
+    from mincredit._timeline import analyse
+
+    miner = book("miner")
+    subject = Subject.model_validate({"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 1000,
+                                      "records": records})
+    (reason,) = analyse(subject, miner.source, miner.digest, D(2024, 1, 15)).withheld_honours.values()
+    assert reason == ("honour h-1 (国家级绿色矿山, 部级自然资源主管部门) does not count in the honour bonus "
+                      "from 2024-01-15: the subject was put on the 地矿严重失信名单 (listing L-1 of 2024-01-15), "
+                      "and 取消自然资源主管部门给予的政策优惠和行政便利措施，撤销自然资源主管部门授予的荣誉称号 "
+                      "(第二十三条第（三）项)")
+    assert on["h-1"] == ("exclude", D(2024, 1, 15), "L-1", "art23-3-benefits")
+    assert on["h-2"] == ("warn", D(2024, 1, 15), "L-1", "sc33-10-honours")
+    assert "h-3" not in on                                        # awarded later, on 2024-03-01
+    assert any(w.startswith("honour h-2 (市级文明单位, 盟市人民政府（公署）) still counts") for w in on["warnings"])
+    later = withdrawals(records, D(2024, 3, 1))
+    assert later["h-3"] == ("exclude", D(2024, 3, 1), "L-1", "art23-3-benefits")
+
+
+def test_a_removal_does_not_restore_the_honours_but_ends_the_warning() -> None:
+    records = [*listed(obligations_fulfilled_on="2024-02-01"), *honours()]
+    records[1] = {**records[1], "removal_applied_on": "2025-01-20", "removal_notice_from": "2025-02-10",
+                  "removed_on": "2025-03-03"}
+    after = withdrawals(records, D(2025, 3, 3))
+    assert after["h-1"][0] == "exclude" and after["h-3"][0] == "exclude" and "h-2" not in after
+    fresh = [*records, {"id": "h-4", "type": "honour", "honour": "部级奖励", "level": "ministry",
+                        "awarded_on": "2025-03-03"}]
+    assert "h-4" not in withdrawals(fresh, D(2025, 3, 3))           # awarded the day it left the list
+
+
+def test_under_objection_the_honours_still_count_with_a_warning_and_a_revoked_listing_takes_nothing() -> None:
+    objected = withdrawals([*listed(objections=[{"raised_on": "2024-06-01"}]), *honours()], D(2024, 6, 1))
+    assert objected["h-1"][0] == "warn" and any("under objection" in w for w in objected["warnings"])
+    revoked = listed()
+    revoked[1] = {**revoked[1], "objections": [{"raised_on": "2024-02-01", "decided_on": "2024-02-20",
+                                                "outcome": "revoked"}]}
+    assert withdrawals([*revoked, *honours()], D(2024, 6, 1)) == {"warnings": []}
+
+
+# ---------------------------------------------------------------- the review (复核) of an objection (I69)
+
+
+def reviewed(**review: Any) -> dict[str, Any]:
+    return v("v-1", objections=[{"raised_on": "2024-03-01", "decided_on": "2024-03-20", "outcome": "confirmed",
+                                 "review": {"requested_on": "2024-03-25", **review}}])
+
+
+def test_a_review_revokes_from_its_decision_and_suspends_nothing_while_pending() -> None:
+    record = reviewed(decided_on="2024-04-15", outcome="revoked")
+    pending = run([record], as_of=D(2024, 4, 14)).items[0]
+    assert pending.counted and not pending.under_objection
+    after = run([record], as_of=D(2024, 4, 15)).items[0]
+    assert not after.counted and after.revoked_on == D(2024, 4, 15) and after.counts_until == D(2024, 4, 14)
+
+
+def test_a_review_may_correct_the_record() -> None:
+    record = reviewed(decided_on="2024-04-15", outcome="corrected", corrected={"tier": 1})
+    after = run([record], as_of=D(2024, 4, 15)).items[0]
+    assert after.tier == 1 and (after.correction or "").startswith(
+        "corrected on 2024-04-15 on the review (复核) requested on 2024-03-25")
+
+
+def test_a_review_not_decided_in_twenty_working_days_is_a_warning() -> None:
+    # requested Mon 2024-03-25: 清明 2024-04-04…06 off, Sunday 04-07 a make-up working day → due 2024-04-23
+    record = reviewed()
+    assert run([record], as_of=D(2024, 4, 23)).warnings == ()
+    (warning,) = run([record], as_of=D(2024, 4, 24)).warnings
+    assert "was due by 2024-04-23 (20 working days, 内蒙古自治区公共信用信息管理办法第三十九条第二款)" in warning
+
+
+def test_a_review_needs_a_decided_objection() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="the objection needs 'decided_on' and 'outcome' first"):
+        Subject.model_validate({"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 850, "records": [
+            v("v-1", objections=[{"raised_on": "2024-03-01", "review": {"requested_on": "2024-03-25"}}])]})
+    with pytest.raises(ValidationError, match="before the objection was decided"):
+        Subject.model_validate({"uscc": MINER, "name": "某某", "kind": "miner", "public_score": 850, "records": [
+            v("v-1", objections=[{"raised_on": "2024-03-01", "decided_on": "2024-03-20", "outcome": "confirmed",
+                                  "review": {"requested_on": "2024-03-19"}}])]})
+
+
+def test_the_linter_finds_a_withdrawal_or_an_honour_level_that_names_nothing() -> None:
+    from mincredit.lint._checks import Parts, check_rulebook
+
+    source = book("miner").source
+    measures = [m.model_copy(update={"withdraws": ["art22-nope"]}) if m.id == "art23-3-awards"
+                else m.model_copy(update={"honours": m.honours.model_copy(update={"levels": ["ministry", "county"]})})
+                if m.id == "art23-3-benefits" and m.honours is not None else m for m in source.consequences]
+    issues = check_rulebook(Parts.of(source.model_copy(update={"consequences": measures})), {"R005"})
+    assert sorted(issue.message for issue in issues) == [
+        "consequence art23-3-awards withdraws 'art22-nope', but there is no consequence with that id",
+        "consequence art23-3-benefits acts on honours of level 'county', but the honours block has no such level "
+        "(city_government, ministry, provincial_department, provincial_government)"]
+    assert check_rulebook(Parts.of(source), {"R005"}) == []
+
+
+def test_the_kernel_leaves_a_withheld_honour_out_of_the_bonus_and_says_why() -> None:
+    """The analysis names the honours a listing takes out (I65); the kernel leaves them out, the explanation says so."""
+    records = [*listed(), *honours()]
+    before = run(records, score=1000, as_of=D(2024, 1, 14))
+    on = run(records, score=1000, as_of=D(2024, 1, 15))
+    items = {item.record_id: item for item in on.items or ()}
+    assert before.honour_bonus == 100 and on.honour_bonus == 50          # h-1 (100) out, h-2 (50) still counts
+    assert not items["h-1"].counted and items["h-1"].withheld_because is not None
+    assert items["h-1"].explanation == f"not counted: {items['h-1'].withheld_because}"
+    assert items["h-2"].counted

@@ -65,13 +65,15 @@ def test_fulfilment_later_than_the_year_sets_the_day() -> None:
 def test_not_eligible_without_fulfilment() -> None:
     answer = ask([violation()], D(2025, 1, 1))
     assert not answer.eligible and answer.eligible_on is None
-    assert answer.answer == "not eligible, because the fulfilment of its obligations is not recorded (art. 26 (二))"
+    # the check cites the condition's own item from the rulebook (repair.application.conditions.obligations)
+    assert answer.answer == ("not eligible, because the fulfilment of its obligations is not recorded "
+                             "(第二十六条第一款第（二）项)")
 
 
 def test_new_bad_information_of_the_same_kind_blocks_repair() -> None:
     records = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01")]
     answer = ask(records, D(2024, 6, 1))
-    assert not answer.eligible and "record v-2" in answer.answer and "(三)" in answer.answer
+    assert not answer.eligible and "record v-2" in answer.answer and "第二十六条第一款第（三）项" in answer.answer
     other_kind = [violation(obligations_fulfilled_on="2023-06-01"), violation("v-2", on="2024-03-01", indicator="M02")]
     assert ask(other_kind, D(2024, 6, 1)).eligible
     # an application made before the new record was determined is judged on its own day
@@ -112,7 +114,7 @@ def test_a_listed_subjects_information_is_not_repaired() -> None:
     result = evaluate_subject(subject(records), miner_book(), D(2024, 8, 1))
     item = next(i for i in result.items if i.record_id == "v-1")
     assert item.counted and item.repaired_on is None
-    assert any("not applied" in warning and "art. 25" in warning for warning in result.warnings)
+    assert any("not applied" in warning and "(第二十五条第四款)" in warning for warning in result.warnings)
     answer = ask(records, D(2024, 8, 1))
     assert not answer.eligible and answer.eligible_on == D(2029, 1, 16)   # the day it leaves the list
 
@@ -120,9 +122,9 @@ def test_a_listed_subjects_information_is_not_repaired() -> None:
 def test_questions_that_cannot_be_answered() -> None:
     with pytest.raises(RecordNotFound, match="no record"):
         ask([violation()], D(2024, 1, 1), "v-9")
-    with pytest.raises(RecordNotFound, match="judgment_refusal"):
-        ask([{"id": "j-1", "type": "judgment_refusal", "determined_on": "2024-01-01", "able_to_perform": True}],
-            D(2024, 6, 1), "j-1")
+    with pytest.raises(RecordNotFound, match="other_sector_blacklist"):
+        ask([{"id": "o-1", "type": "other_sector_blacklist", "sector": "税务", "listed_on": "2024-01-01"}],
+            D(2024, 6, 1), "o-1")
 
 
 def write(tmp_path: Path, records: list[dict[str, Any]]) -> str:
@@ -154,3 +156,51 @@ def test_a_blocked_record_also_names_the_earliest_date() -> None:
     assert "even then not before 2024-09-30" in answer.answer
     late = ask([violation(on="2023-09-29")], D(2024, 10, 20))
     assert "not before" not in late.answer
+
+
+def refusal(**extra: Any) -> dict[str, Any]:
+    return {"id": "j-1", "type": "judgment_refusal", "determined_on": "2023-05-10", "able_to_perform": False,
+            **extra}
+
+
+def test_a_refusal_to_perform_a_judgment_is_repaired_as_a_violation_is() -> None:
+    records = [refusal(obligations_fulfilled_on="2023-06-01")]
+    before = ask(records, D(2024, 5, 10), "j-1")
+    assert not before.eligible and before.eligible_on == D(2024, 5, 11)
+    assert ask(records, D(2024, 5, 11), "j-1").eligible
+    blocked = ask([refusal()], D(2024, 6, 1), "j-1")
+    assert blocked.eligible_on is None and "第二十六条第一款第（二）项" in blocked.answer
+    # 同类 outside the annex: another refusal, not a violation
+    later = [refusal(obligations_fulfilled_on="2023-06-01"),
+             {"id": "j-2", "type": "judgment_refusal", "determined_on": "2024-01-05", "able_to_perform": False}]
+    assert "the same type (judgment_refusal)" in ask(later, D(2024, 6, 1), "j-1").answer
+    assert ask([*records, violation("v-9", on="2024-01-05")], D(2024, 6, 1), "j-1").eligible
+
+
+def test_a_repaired_refusal_stops_counting_so_it_grounds_no_proposal() -> None:
+    records = [refusal(able_to_perform=True, obligations_fulfilled_on="2023-06-01", repaired_on="2024-07-01")]
+    book = miner_book()
+    assert [p.trigger for p in evaluate_subject(subject(records), book, D(2024, 6, 30)).proposals] == ["art16-2"]
+    assert evaluate_subject(subject(records), book, D(2024, 7, 1)).proposals == ()
+
+
+def test_a_rulebook_that_does_not_repair_refusals_says_so_and_refuses_a_recorded_repair() -> None:
+    from mincredit.rules._compiling import compile_rulebook
+
+    source = miner_book().source
+    assert source.repair is not None
+    narrow = compile_rulebook(source.model_copy(update={"repair": source.repair.model_copy(update={
+        "application": source.repair.application.model_copy(update={"record_types": ["violation"]})})}))
+    records = [refusal(able_to_perform=True, obligations_fulfilled_on="2023-06-01", repaired_on="2024-07-01")]
+    answer = repair_question(subject(records), narrow.source, narrow.digest, D(2024, 8, 1), "j-1")
+    assert not answer.eligible and answer.eligible_on is None
+    assert "it is a judgment_refusal record, and the rulebook repairs only violation records" in answer.answer
+    result = evaluate_subject(subject(records), narrow, D(2024, 8, 1))
+    assert [p.trigger for p in result.proposals] == ["art16-2"]          # the repair is not applied
+    assert any("does not repair judgment_refusal records" in w for w in result.warnings)
+
+
+def test_cli_answers_for_a_refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = write(tmp_path, [refusal(obligations_fulfilled_on="2023-06-01")])
+    assert main(["repair", facts, "--rulebook", "miner", "--record", "j-1", "--as-of", "2024-05-11"]) == 0
+    assert "eligible on 2024-05-11" in capsys.readouterr().out

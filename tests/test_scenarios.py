@@ -16,7 +16,7 @@ SCENARIOS = ROOT / "rulebooks" / "scenarios"
 def test_the_shipped_scenarios_pass_and_cover_every_tier_level_and_band():
     run = run_scenarios([SCENARIOS])
     assert run.failures == []
-    assert run.scenarios == run.passed == 57 + 41 + 8 + 7 + 3   # + miner-blacklist, agency-derived (arts. 10–28)
+    assert run.scenarios == run.passed == 57 + 41 + 13 + 7 + 3   # + miner-blacklist, agency-derived (arts. 10–28)
     missing = run.coverage.missing()
     assert set(missing) == {("miner", "2020-draft"), ("agency", "2020-draft")}
     for gaps in missing.values():

@@ -1,5 +1,5 @@
-"""Derived facts: a violation's tier from its quantities or history, A06 from a contract (art. 10),
-and a record as corrected after an objection.
+"""Derived facts: a violation's tier from its quantities or history, a record from a contract (the rulebook's
+``derived`` block), and a record as corrected after an objection or its review.
 
 A violation may leave out ``tier`` when it gives the quantity its indicator's tier conditions range over
 (``quantities: {illegal_gain: "12 万元"}``), or, for an indicator graded by repetition (M37), its
@@ -66,7 +66,8 @@ class ResolvedViolation:
 
 
 def corrected(record: ViolationRecord, as_of: dt.date) -> tuple[ViolationRecord, str | None]:
-    """The record as corrected by the last objection decided on or before ``as_of`` (history keeps both)."""
+    """The record as corrected by the last finding (an objection's, or its review's) decided on or before ``as_of``
+    (history keeps both)."""
     finding = decided_objection(record.objections, as_of)
     if finding is None or finding.outcome != "corrected" or finding.corrected is None:
         return record, None
@@ -81,8 +82,7 @@ def corrected(record: ViolationRecord, as_of: dt.date) -> tuple[ViolationRecord,
     if fix.quantities is not None:
         said = ", ".join(filter(None, [said, "quantities " + ", ".join(
             f"{name} {value.text()}" for name, value in fix.quantities.items())]))
-    text = (f"corrected on {finding.decided_on} after an objection raised on {finding.raised_on}"
-            f"{': ' + said if said else ''}")
+    text = f"corrected {finding.text()}{': ' + said if said else ''}"
     return record.model_copy(update=changes), text
 
 
@@ -147,7 +147,7 @@ def contract_fact(contract: Contract, rule: ContractOverdue, program: Program, a
 
 
 def first_overdue_day(rule: ContractOverdue, rulebook: Rulebook, due_on: dt.date) -> dt.date:
-    """The first day the delay is in some tier of the indicator (the day the system judges it, art. 10)."""
+    """The first day the delay is in some tier of the indicator (the day the system judges it)."""
     days = []
     for indicator in rulebook.indicators:
         if indicator.code != rule.indicator:
@@ -270,7 +270,7 @@ def resolve_tiers(records: Sequence[ViolationRecord], corrections: dict[str, str
 
 def contract_violations(contracts: Sequence[Contract], matches: frozenset[Match], rulebook: Rulebook,
                         as_of: dt.date) -> list[ResolvedViolation]:
-    """The records the system derives from overdue contracts (art. 10), at the tier their delay reached."""
+    """The records the system derives from overdue contracts, at the tier their delay reached."""
     rules = {rule.indicator: rule for rule in (rulebook.derived.contract_overdue if rulebook.derived else [])}
     tiers = _tier_rules(rulebook)
     found = []

@@ -143,7 +143,6 @@ def _window_texts(rulebook: CompiledRulebook, analysis: Analysis) -> WindowTexts
     extension = source.blacklist.retention_extension if source.blacklist is not None else None
     return WindowTexts(
         extension=extension.article if extension is not None else rulebook.law.violation_article,
-        repair=source.repair.application.article if source.repair is not None else "repair on application",
         revocation=objections.correction.article if objections is not None else "objection",
         objection=objection)
 
@@ -158,7 +157,7 @@ def evaluate_analysed(subject: Subject, rulebook: CompiledRulebook, day: Day, an
     explainer = Explainer(day, {resolved.record.id: resolved for resolved in analysis.violations},
                           _window_texts(rulebook, analysis)) if explain else None
     deductions, bonus = tally(day, violations, honours, explainer, windows=analysis.windows,
-                              withheld=getattr(analysis, "withheld_honours", None))
+                              withheld=analysis.withheld_honours)
     items = explainer.items() if explainer is not None else None
     warnings = finish_warnings(analysis)
     if subject.status == "dissolved":

@@ -29,12 +29,11 @@ def _decimal(value: Number) -> Decimal:
 
 
 class WindowTexts:
-    """What the analysis's windows cite: the rulebook's articles for extension, repair, revocation and
-    objections, and the objection's verification deadline (working days of the official calendar)."""
+    """What the analysis's windows cite: the rulebook's articles for extension and revocation, and an objection's
+    verification deadline (working days of the official calendar); a repair is worded by its window."""
 
-    def __init__(self, *, extension: str, repair: str, revocation: str,
-                 objection: Callable[[dt.date], str] | None) -> None:
-        self.extension, self.repair, self.revocation, self.objection = extension, repair, revocation, objection
+    def __init__(self, *, extension: str, revocation: str, objection: Callable[[dt.date], str] | None) -> None:
+        self.extension, self.revocation, self.objection = extension, revocation, objection
 
 
 class Explainer:
@@ -92,8 +91,7 @@ class Explainer:
             why = (f"not counted: expired, it counted through {until} ({law.violation_years} years from "
                    f"determination on {start}{', ' + extended if extended else ''}, {law.violation_article})")
         elif state == "repaired":
-            why = f"not counted: repaired on application on {window.repaired_on} ({texts.repair}), it counted " \
-                  f"through {until}"
+            why = f"not counted: {window.repair_note}, it counted through {until}"
         elif state == "revoked":
             why = (f"not counted: revoked on {window.revoked_on} after an objection found it wrong "
                    f"({texts.revocation}), it counted through {until}")

@@ -54,17 +54,19 @@ def print_evaluation_table(evaluation: Evaluation, console: Console, *, details:
             result.not_evaluated_reason or "",
         )
     console.print(table)
-    if details:
-        for result in evaluation.results:
-            if not result.items:
-                continue
-            console.print(f"[bold]{result.uscc} {result.name}[/bold]")
-            for item in result.items:
-                what = (f"{item.indicator}.{item.tier} {item.indicator_title}：{item.wording}"
-                        if item.type == "violation" else f"{item.honour}（{item.level_name}）")
-                mark = "✓" if item.counted else "·"
-                console.print(f"  {mark} {item.record_id}: {what}", highlight=False, markup=False)
-                console.print(f"      {item.explanation}", highlight=False, markup=False)
+    for result in evaluation.results:
+        # warnings (a calendar year not yet published, a procedure step not recorded …) show without details too
+        if not (details and result.items) and not result.warnings:
+            continue
+        console.print(f"[bold]{result.uscc} {result.name}[/bold]")
+        for item in (result.items or []) if details else []:
+            what = (f"{item.indicator}.{item.tier} {item.indicator_title}：{item.wording}"
+                    if item.type == "violation" else f"{item.honour}（{item.level_name}）")
+            mark = "✓" if item.counted else "·"
+            console.print(f"  {mark} {item.record_id}: {what}", highlight=False, markup=False)
+            console.print(f"      {item.explanation}", highlight=False, markup=False)
+        for warning in result.warnings:
+            console.print(f"  warning: {warning}", highlight=False, markup=False)
     if evaluation.errors:
         console.print(f"[bold red]{len(evaluation.errors)} error(s); these subjects were not evaluated:[/bold red]")
         for error in evaluation.errors:

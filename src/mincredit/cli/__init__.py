@@ -408,9 +408,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 # with their help.
 EXTERNAL_COMMANDS = {
     "lint": "check rulebook files for every mistake that would score someone wrongly",
-    "repair": "may a record be repaired on application, from when (art. 26)",
-    "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates (arts. 16–28)",
-    "publish": "publish the serious-blacklist and the evaluation results, with a manifest (arts. 15, 20)",
+    "repair": "may a record of bad information be repaired on application, from when",
+    "blacklist": "serious-blacklist proposals, listings, procedure checks and removal dates",
+    "publish": "publish the serious-blacklist and the evaluation results, with a manifest",
     "publish-verify": "check a publication against its manifest, or replay it from the facts",
 }
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 COMMANDS = {
-    "publish": "publish the serious-blacklist and the evaluation results, with a manifest (arts. 15, 20)",
+    "publish": "publish the serious-blacklist and the evaluation results, with a manifest",
     "publish-verify": "check a publication against its manifest, or replay it from the facts",
 }
 

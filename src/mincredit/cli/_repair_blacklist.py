@@ -1,14 +1,15 @@
-"""``mincredit repair`` and ``mincredit blacklist``: the questions clerks ask about arts. 16–28.
+"""``mincredit repair`` and ``mincredit blacklist``: the questions clerks ask about the serious-blacklist, repair and
+removal (the rulebook's blacklist, repair, removal and objections blocks).
 
 ``mincredit repair FACTS --rulebook R --as-of D --record ID`` answers "eligible on DATE" or "not
-eligible, because …" for one record (art. 26), with the authority's 15-working-day deadline when an
-application is recorded (art. 27).  Exit 0: eligible; 1: not eligible; 2: the question cannot be answered
-(unknown record or rulebook, unreadable facts, a subject the rulebook refuses).
+eligible, because …" for one record of bad information (``repair.application``), with the day the authority's
+decision is due when an application is recorded (``repair.decision``).  Exit 0: eligible; 1: not eligible; 2: the
+question cannot be answered (unknown record or rulebook, unreadable facts, a subject the rulebook refuses).
 
 ``mincredit blacklist FACTS --rulebook R --as-of D`` lists, per subject, the proposals for the serious-
-blacklist (arts. 16–17), the listings with their procedure checks (arts. 18–19) and their removal dates
-(arts. 26, 28).  Exit 0: nothing wrong; 1: some listing's procedure failed a check, or some subject could
-not be evaluated; 2: unusable arguments.
+blacklist (``blacklist.triggers``), the listings with their procedure checks and their removal dates, and the
+warnings (steps of the procedure not recorded among them).  Exit 0: nothing wrong; 1: some listing's procedure
+failed a check, or some subject could not be evaluated; 2: unusable arguments.
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ def add_measure_parsers(commands: Any) -> None:
     """Register ``repair`` and ``blacklist`` on the subcommands of the ``mincredit`` parser."""
     from mincredit.cli._common import parse_date
 
-    repair = commands.add_parser("repair", help="may a record be repaired on application, from when (art. 26)")
+    repair = commands.add_parser("repair", help="may a record of bad information be repaired on application, from when")
     repair.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
     repair.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
     repair.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="the day asked about")
-    repair.add_argument("--record", required=True, help="the id of the violation record")
+    repair.add_argument("--record", required=True, help="the id of the record of bad information")
     repair.add_argument("--subject", metavar="USCC", help="the subject, when several subjects have that record id")
     repair.add_argument("--format", choices=("text", "json"), default="text")
     repair.set_defaults(handler=run_repair)
 
     blacklist = commands.add_parser("blacklist", help="serious-blacklist proposals, listings, procedure checks and "
-                                                      "removal dates (arts. 16–28)")
+                                                      "removal dates")
     blacklist.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
     blacklist.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
     blacklist.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="evaluation date")

@@ -1,4 +1,5 @@
-"""Facts for the serious-blacklist, repair, objections and derived records (arts. 8, 10, 15–28).
+"""Facts for the serious-blacklist, repair, objections and derived records (the rulebook's blacklist, repair,
+removal, objections, consequences and derived blocks).
 
 Everything here is optional and additive to the interchange format: a document that uses none of it
 is read, and evaluated, exactly as before.  docs/facts.md ("Blacklist, repair, objections") documents
@@ -101,9 +102,9 @@ Quantity = Annotated[Amount | Span, BeforeValidator(_amount_text)]
 
 InfoKind = Literal["public", "deception", "penalty", "criminal_judgment", "enforcement", "unperformed_judgment",
                    "rectification", "other"]
-"""Art. 8: ``public`` is 公共不良信息 (¶2); the others are the items of ¶3 (miners) and ¶4 (agencies):
-(一) deception, (二) penalty, (三) criminal_judgment, (四) enforcement, (五) unperformed_judgment,
-(六) rectification, (七) other."""
+"""The kinds of bad information the measures list: ``public`` is 公共不良信息; the others are the items of
+行业不良信息 in the regulation's order: (一) deception, (二) penalty, (三) criminal_judgment, (四) enforcement,
+(五) unperformed_judgment, (六) rectification, (七) other (docs/facts.md)."""
 
 
 class Penalty(_Fact):
@@ -140,24 +141,64 @@ class Correction(_Fact):
     quantities: dict[str, Quantity] | None = None
 
 
-class Objection(_Fact):
-    """异议 (art. 15; regional measures art. 38): raised, then verified, with the outcome."""
+Outcome = Literal["confirmed", "corrected", "revoked"]
 
-    raised_on: dt.date
+
+def _finding_problem(what: str, start: str, start_on: dt.date, decided_on: dt.date | None, outcome: Outcome | None,
+                     corrected: Correction | None) -> str | None:
+    if (decided_on is None) != (outcome is None):
+        return f"{what} that was decided needs both 'decided_on' and 'outcome'"
+    if decided_on is not None and decided_on < start_on:
+        return f"decided_on {decided_on} is before {start} {start_on}"
+    if (outcome == "corrected") != (corrected is not None):
+        return "'corrected' gives the corrected fields, and only a 'corrected' outcome has them"
+    return None
+
+
+class Review(_Fact):
+    """复核: the review of an objection's outcome, asked for by a subject who does not accept it (the rulebook's
+    ``objections.review``).  Its outcome replaces the objection's from the day it is decided."""
+
+    requested_on: dt.date
     decided_on: dt.date | None = None
-    outcome: Literal["confirmed", "corrected", "revoked"] | None = Field(
-        default=None, description="confirmed: the record was right; corrected or revoked: it was wrong")
+    outcome: Outcome | None = Field(default=None, description="the outcome on review, as an objection's")
     corrected: Correction | None = None
+    by: str | None = Field(default=None, description="the reviewing authority")
     note: str | None = None
 
     @model_validator(mode="after")
+    def _consistent(self) -> Review:
+        problem = _finding_problem("a review", "requested_on", self.requested_on, self.decided_on, self.outcome,
+                                   self.corrected)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+
+class Objection(_Fact):
+    """异议 (the rulebook's ``objections`` block): raised, then verified, with the outcome; perhaps reviewed."""
+
+    raised_on: dt.date
+    decided_on: dt.date | None = None
+    outcome: Outcome | None = Field(
+        default=None, description="confirmed: the record was right; corrected or revoked: it was wrong")
+    corrected: Correction | None = None
+    note: str | None = None
+    review: Review | None = None
+
+    @model_validator(mode="after")
     def _consistent(self) -> Objection:
-        if (self.decided_on is None) != (self.outcome is None):
-            raise ValueError("an objection that was decided needs both 'decided_on' and 'outcome'")
-        if self.decided_on is not None and self.decided_on < self.raised_on:
-            raise ValueError(f"decided_on {self.decided_on} is before raised_on {self.raised_on}")
-        if (self.outcome == "corrected") != (self.corrected is not None):
-            raise ValueError("'corrected' gives the corrected fields, and only a 'corrected' outcome has them")
+        problem = _finding_problem("an objection", "raised_on", self.raised_on, self.decided_on, self.outcome,
+                                   self.corrected)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.review is not None:
+            if self.decided_on is None:
+                raise ValueError("a review (复核) is of an objection's outcome: the objection needs 'decided_on' and "
+                                 "'outcome' first")
+            if self.review.requested_on < self.decided_on:
+                raise ValueError(f"the review was requested on {self.review.requested_on}, before the objection was "
+                                 f"decided on {self.decided_on}")
         return self
 
 
@@ -165,7 +206,7 @@ class Objection(_Fact):
 
 
 class JudgmentRefusal(_Fact):
-    """Art. 8 item (五), art. 16 ¶1 (二): not performing a judgment or ruling in force."""
+    """不履行判决、裁定等生效法律文书的信息: not performing a judgment or ruling in force."""
 
     id: Id
     type: Literal["judgment_refusal"]
@@ -175,11 +216,14 @@ class JudgmentRefusal(_Fact):
     court: str | None = None
     authority: str | None = None
     description: str | None = None
+    obligations_fulfilled_on: dt.date | None = Field(default=None, description="the judgment performed")
+    repair_applied_on: dt.date | None = None
+    repaired_on: dt.date | None = None
     objections: list[Objection] = Field(default_factory=list)
 
 
 class StatutoryGround(_Fact):
-    """Art. 16 ¶1 (三): another ground a law or regulation gives for the serious-blacklist."""
+    """Another ground a law or regulation gives for the serious-blacklist."""
 
     id: Id
     type: Literal["statutory_ground"]
@@ -187,24 +231,48 @@ class StatutoryGround(_Fact):
     law: Text
     authority: str | None = None
     description: str | None = None
+    obligations_fulfilled_on: dt.date | None = None
+    repair_applied_on: dt.date | None = None
+    repaired_on: dt.date | None = None
     objections: list[Objection] = Field(default_factory=list)
 
 
+class Statement(_Fact):
+    """陈述和申辩: what the subject put forward after the written notice, and what the authority found."""
+
+    submitted_on: dt.date
+    stands: bool | None = Field(default=None, description="its facts, reasons and evidence stand (成立); "
+                                                          "left out: no finding is recorded")
+    adopted: bool = Field(default=False, description="the authority adopted it (采纳)")
+
+
+NoticeObjection = Literal["none", "unfounded", "founded"]
+
+
 class Listing(_Fact):
-    """A decision that put the subject on the 地矿严重失信名单 (arts. 16–20, 26, 28)."""
+    """A decision that put the subject on the 地矿严重失信名单 (the rulebook's blacklist and removal blocks)."""
 
     id: Id
     type: Literal["listing"]
-    article: Literal[16, 17]
+    article: int = Field(gt=0, description="the number of the article the listing rests on; the rulebook's "
+                                           "blacklist triggers say which articles and items there are")
     item: int = Field(gt=0)
     based_on: list[Id] = Field(min_length=1, description="ids of the records the decision rests on")
     decided_by: Text
-    authority_level: Literal["region", "league_city", "county"] | None = None
+    authority_level: Id | None = Field(default=None, description="a level of the rulebook's blacklist.decision")
     decision_number: Text
-    notice_served_on: dt.date | None = Field(default=None, description="告知书 served (art. 19)")
+    signed_by: Text | None = Field(default=None, description="the head (负责人) of the authority who signed the "
+                                                             "decision (决定书)")
+    notice_served_on: dt.date | None = Field(default=None, description="告知书 served")
+    statement: Statement | None = Field(default=None, description="陈述和申辩 after the notice, when one was made")
     listed_on: dt.date = Field(description="列入之日: the day of the decision")
     removal_applied_on: dt.date | None = None
-    removal_notice_from: dt.date | None = Field(default=None, description="公示 published (art. 28)")
+    removal_review_on: dt.date | None = Field(default=None, description="材料审查: the material review done")
+    removal_site_check_on: dt.date | None = Field(default=None, description="现场核查: the site check done")
+    removal_notice_from: dt.date | None = Field(default=None, description="公示 published")
+    removal_notice_objection: NoticeObjection | None = Field(
+        default=None, description="an objection during the notice: none (无异议), unfounded (raised and found "
+                                  "unfounded), founded (raised and found to stand)")
     removed_on: dt.date | None = Field(default=None, description="removed by a decision on application")
     objections: list[Objection] = Field(default_factory=list)
 
@@ -216,7 +284,8 @@ class Listing(_Fact):
 
 
 class Contract(_Fact):
-    """A mining-rights contract or a fiscal project's contract (任务书): art. 10 judges overdue from it."""
+    """A mining-rights contract or a fiscal project's contract (任务书): the system judges overdue from it (the
+    rulebook's derived.contract_overdue)."""
 
     id: Id
     type: Literal["contract"]
@@ -229,7 +298,8 @@ class Contract(_Fact):
 
 
 class OtherSectorListing(_Fact):
-    """Art. 24 ¶2: the subject is on another sector's serious-blacklist on the public credit platform."""
+    """The subject on another sector's serious-blacklist on the public credit platform (the rulebook's
+    consequences with ``when: {other_sector_listed: true}``)."""
 
     id: Id
     type: Literal["other_sector_blacklist"]

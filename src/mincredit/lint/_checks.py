@@ -523,6 +523,7 @@ _INTERPRETATION_REFERENCE = re.compile(r"^I\d{2}$")
 
 
 def _references(parts: Parts) -> Iterator[Issue]:
+    yield from _measure_references(parts)
     interpretations = parts.interpretations
     if interpretations is None:
         return
@@ -540,6 +541,28 @@ def _references(parts: Parts) -> Iterator[Issue]:
             if problem is not None:
                 yield Issue("R005", f"interpretation {item.id} applies to {reference!r}, {problem}",
                             ("interpretations", index, "applies_to", position))
+
+
+def _measure_references(parts: Parts) -> Iterator[Issue]:
+    """A consequence's ``withdraws`` names other consequences, its ``honours.levels`` the honour levels."""
+    measures = parts.consequences
+    if not measures:
+        return
+    ids = {measure.id for measure in measures}
+    levels = {level.level for level in parts.honours.levels} if parts.honours is not None else None
+    for index, measure in enumerate(measures):
+        for position, withdrawn in enumerate(measure.withdraws):
+            if withdrawn not in ids or withdrawn == measure.id:
+                yield Issue("R005", f"consequence {measure.id} withdraws {withdrawn!r}, but "
+                                    + ("a measure cannot withdraw itself" if withdrawn == measure.id
+                                       else "there is no consequence with that id"),
+                            ("consequences", index, "withdraws", position))
+        if measure.honours is not None and levels is not None:
+            for position, level in enumerate(measure.honours.levels):
+                if level not in levels:
+                    yield Issue("R005", f"consequence {measure.id} acts on honours of level {level!r}, but the "
+                                        f"honours block has no such level ({', '.join(sorted(levels))})",
+                                ("consequences", index, "honours", "levels", position))
 
 
 def _resolve(parts: Parts, reference: str, interpretation_ids: set[str]) -> str | None:

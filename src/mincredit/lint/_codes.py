@@ -349,7 +349,8 @@ _CODES = [
         "R005", "error", "reference that points nowhere",
         "An `interpretations[].applies_to` entry naming an indicator (M03), a tier (M03.2), an interpretation "
         "(I01) or a block (grades, formula, honours, retention, rulebook.effective, honours.ministry …) that the "
-        "rulebook does not define.",
+        "rulebook does not define; or a consequence whose `withdraws` names no consequence (or itself), or whose "
+        "`honours.levels` names no honour level.",
         "An interpretation settles how an ambiguous rule is applied; if it names a tier that does not exist "
         "(renumbered, deleted, or a typo), the decision silently applies to nothing.",
         "interpretations:\n  - id: I04\n    applies_to: [M03.4]\n    wording: …\n    decision: …\n",
