@@ -1,4 +1,4 @@
-"""The rules of arts. 10, 16–17 and the quantity conditions, compiled from a rulebook into one program.
+"""The rulebook's conditions — blacklist triggers, quantity tiers, contract delays — compiled into one program.
 
 A :class:`Program` is a list of :class:`Rule`\\ s, each a condition over the fields of one flat fact
 (a mapping of texts, booleans, integers and lists of texts).  The facts are prepared from a subject by
@@ -14,7 +14,7 @@ Rule ids say what a match means:
 
 Exactness: quantities are compared as integers.  An amount (a Decimal) converted to a bound's unit is
 scaled by 10^k, k the bound's decimal places, and given as its floor and whether it has a fraction; a span
-of time is given in whole days, or in whole months or years (Civil Code counting, arts. 201–202) and
+of time is given in whole days, or in whole months or years (Civil Code counting, interpretation I12) and
 whether days are left over.  ``x ≤ b`` is then ``floor < b or (floor = b and no fraction)``, exact for
 any amount and any bound, and plain integer comparisons any rule engine does the same way.
 """
@@ -100,9 +100,9 @@ def _scale(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _bound_measure(quantity: str, bound: Bound) -> Measure:
-    unit = bound.unit or ""
-    return Measure(quantity, unit, _scale(bound.value))
+def _bound_measure(quantity: str, bound: Bound, unit: str) -> Measure:
+    """A bound without a unit is in its quantity's own unit (as lint reads it)."""
+    return Measure(quantity, bound.unit or unit, _scale(bound.value))
 
 
 def _bound_test(measure: Measure, bound: Bound, side: Literal["lower", "upper"]) -> Expr:
@@ -118,13 +118,13 @@ def _bound_test(measure: Measure, bound: Bound, side: Literal["lower", "upper"])
     return Test(floor, "lt", limit)
 
 
-def condition_expr(condition: QuantityCondition) -> tuple[Expr, list[Measure]]:
+def condition_expr(condition: QuantityCondition, unit: str) -> tuple[Expr, list[Measure]]:
     tests: list[Expr] = [Test(f"has__{condition.quantity}", "eq", True)]
     measures: list[Measure] = []
     for side, bound in (("lower", condition.lower), ("upper", condition.upper)):
         if bound is None:
             continue
-        measure = _bound_measure(condition.quantity, bound)
+        measure = _bound_measure(condition.quantity, bound, unit)
         measures.append(measure)
         tests.append(_bound_test(measure, bound, side))  # type: ignore[arg-type]
     return All(tuple(tests)), measures
@@ -149,7 +149,8 @@ def compile_program(rulebook: Rulebook) -> Program:
         for tier in indicator.tiers:
             if tier.condition is None:
                 continue
-            expr, used = condition_expr(tier.condition)
+            definition = rulebook.quantities.get(tier.condition.quantity)
+            expr, used = condition_expr(tier.condition, definition.unit if definition is not None else "")
             for measure in used:
                 measures.setdefault(measure.key, measure)
             rules.append(Rule(f"tier:{indicator.code}.{tier.tier}",

@@ -57,15 +57,16 @@ class Explainer:
 
     def violation(self, record: Any, rule: TierRule, state: State, until: dt.date, window: Any) -> None:
         counted = state == "counted"
+        extra: dict[str, Any] = {}
         if window is None:
-            self.violations.append(Item(
-                record_id=record.id, type="violation", counted=counted, points=rule.exact_points,
-                applied=rule.exact_points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
-                explanation=self._plain_text(record.determined_on, rule, state, until), indicator=rule.code,
-                tier=rule.tier, indicator_title=rule.title, wording=rule.wording, honour=None, level=None,
-                level_name=None))
-            return
-        self.violations.append(self._windowed(record, rule, state, until, window))
+            why = self._plain_text(record.determined_on, rule, state, until)
+        else:
+            why, extra = self._windowed(record, rule, state, until, window)
+        self.violations.append(Item(
+            record_id=record.id, type="violation", counted=counted, points=rule.exact_points,
+            applied=rule.exact_points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
+            explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.title, wording=rule.wording,
+            honour=None, level=None, level_name=None, **extra))
 
     def _plain_text(self, start: dt.date, rule: TierRule, state: State, until: dt.date) -> str:
         if state == "counted":
@@ -76,7 +77,9 @@ class Explainer:
         return (f"not counted: expired, it counted through {until} ({law.violation_years} years from "
                 f"determination on {start}, {law.violation_article})")
 
-    def _windowed(self, record: Any, rule: TierRule, state: State, until: dt.date, window: CountWindow) -> Item:
+    def _windowed(self, record: Any, rule: TierRule, state: State, until: dt.date, window: CountWindow
+                  ) -> tuple[str, dict[str, Any]]:
+        """The explanation of a window the analysis worked out, and the item's fields that say what shaped it."""
         law = self.day.law
         texts = self.texts
         assert texts is not None
@@ -110,18 +113,14 @@ class Explainer:
             for note in (resolved.tier_reason, resolved.correction):
                 if note:
                     why += f"; {note}"
-        counted = state == "counted"
-        return Item(
-            record_id=record.id, type="violation", counted=counted, points=points, applied=points if counted else ZERO,
-            counts_from=start, counts_until=until, explanation=why, indicator=rule.code, tier=rule.tier,
-            indicator_title=rule.title, wording=rule.wording, honour=None, level=None, level_name=None,
-            under_objection=objection is not None,
-            objection_raised_on=objection.raised_on if objection is not None else None,
-            tier_source=None if resolved is None or resolved.tier_source == "stated" else resolved.tier_source,
-            tier_reason=resolved.tier_reason if resolved is not None else None,
-            derived_from=resolved.derived_from if resolved is not None else None,
-            correction=resolved.correction if resolved is not None else None,
-            extended_by=window.extended_by, repaired_on=window.repaired_on, revoked_on=window.revoked_on)
+        return why, {
+            "under_objection": objection is not None,
+            "objection_raised_on": objection.raised_on if objection is not None else None,
+            "tier_source": None if resolved is None or resolved.tier_source == "stated" else resolved.tier_source,
+            "tier_reason": resolved.tier_reason if resolved is not None else None,
+            "derived_from": resolved.derived_from if resolved is not None else None,
+            "correction": resolved.correction if resolved is not None else None,
+            "extended_by": window.extended_by, "repaired_on": window.repaired_on, "revoked_on": window.revoked_on}
 
     # --- honours
 

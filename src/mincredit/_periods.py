@@ -1,9 +1,9 @@
-"""Periods counted as the Civil Code counts them (arts. 200–204).
+"""Periods counted as the Civil Code counts them (docs/interpretations.md, I05).
 
-Art. 201: the starting day is not counted; art. 202: a period in years or
+The starting day is not counted; a period in years or
 months ends on the corresponding day of the last year or month, or on that
 month's last day when it has no corresponding day (29 February → 28 February).
-So a five-year retention from 2020-05-10 runs through 2025-05-10 inclusive.
+So a retention of 5 years from 2020-05-10 runs through 2025-05-10 inclusive.
 """
 
 from __future__ import annotations

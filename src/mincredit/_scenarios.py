@@ -2,17 +2,19 @@
 
 A scenario file is YAML::
 
-    rulebook: miner                 # shipped id, or a rulebook path relative to this file
+    rulebook: ID                    # a rulebook id of the library, or a rulebook path relative to this file
     scenarios:
-      - name: M03 tier 2 deducts 200 points
-        as_of: 2024-06-30
+      - name: what the scenario shows
+        as_of: YYYY-MM-DD
         facts:                      # the same interchange format as `mincredit evaluate`
           subjects: [...]
         expect:
-          - uscc: 91150600MA13R7T5Q6
-            grade: B                # any of: grade, score, deductions, honour_bonus, evaluated,
-            score: 890              #   counted (record ids that count), not_counted, error_field
-            counted: [v-1]
+          - uscc: …
+            grade: …                # any of: grade, score, deductions, honour_bonus, evaluated,
+            score: …                #   counted (record ids that count), not_counted, error_field
+            counted: [record ids]
+
+(docs/rulebooks.md shows a whole one.)
 
 ``mincredit test`` runs them, reports each failure with the expected and the
 actual value and the explanation of the actual result, and with
@@ -31,7 +33,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from mincredit._engine import SubjectResult, evaluate
 from mincredit._yaml import SourceMap, YamlReadError, decode_utf8, read_yaml
-from mincredit.facts._models import digits_as_text
+from mincredit.facts._types import digits_as_text
 from mincredit.facts._validating import FactError, SubjectEntry, validate_subject
 from mincredit.rules._compiling import CompiledRulebook, RulebookInvalid
 from mincredit.rules._loading import RulebookError, dotted
@@ -52,7 +54,7 @@ class Expectation(_Strict):
     counted: list[str] | None = None
     not_counted: list[str] | None = None
     error_field: str | None = Field(default=None, description="expect this subject to be refused for this field")
-    # arts. 10–11, 15–28 (docs/blacklist.md)
+    # the other half of the measures (docs/blacklist.md)
     proposals: list[str] | None = Field(default=None, description="trigger ids of the blacklist proposals")
     tiers: dict[str, int] | None = Field(default=None, description="record id → tier, stated or derived")
     consequences: list[str] | None = Field(default=None, description="ids of the measures that apply")

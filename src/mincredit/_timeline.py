@@ -242,8 +242,7 @@ def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[t
     """Facts the rulebook cannot read whatever the date: (record id, field, message) — checked before scoring."""
     found = _listing_problems(subject, rulebook)
     known_quantities = set(rulebook.quantities)
-    tiers = {(ind.code, t.tier) for ind in rulebook.indicators for t in ind.tiers}
-    codes = {ind.code for ind in rulebook.indicators}
+    tiers: set[tuple[str, int]] = set()
     for record in subject.records:
         if not isinstance(record, ViolationRecord):
             continue
@@ -257,7 +256,9 @@ def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[t
             if fix is None:
                 continue
             code = fix.indicator or record.indicator
-            if code not in codes:
+            if not tiers:   # built only for a corrected record: most subjects have none
+                tiers = {(ind.code, t.tier) for ind in rulebook.indicators for t in ind.tiers}
+            if all(known != code for known, _ in tiers):
                 found.append((record.id, "objections.corrected.indicator", f"there is no indicator {code}"))
             elif fix.tier is not None and (code, fix.tier) not in tiers:
                 found.append((record.id, "objections.corrected.tier", f"indicator {code} has no tier {fix.tier}"))

@@ -54,7 +54,7 @@ def holidays_version() -> str:
 
 @cache
 def _china(year: int) -> HolidayBase:
-    """The ``holidays`` package's China calendar of one year (statutory holidays, 补假, and what is published).
+    """The ``holidays`` package's China calendar for a year (statutory holidays, 补假, and what is published).
 
     Imported here, not with the module: it takes longer to import than the rest of an evaluation's start, and
     only a date past the installed chinesecalendar needs it."""

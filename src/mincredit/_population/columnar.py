@@ -597,9 +597,9 @@ def _reference_run(unit: ColumnarUnit, worker: Worker, rows: list[dict[str, Any]
             records.append(record)
             record_rows.setdefault(str(record.get("id")), number)
     raw["records"] = records
-    from mincredit.facts._validating import validate_subject
-
-    outcome = worker.evaluator.entry(validate_subject(raw, file=subject_file, index=index, line=None))
+    # A canonical plain subject is scored as its JSON line would be (no model, and no rulebook to load for it);
+    # anything else goes to the facts model, which accepts it exactly or says why not.
+    outcome = worker.evaluator.raw(raw, index, file=subject_file, line=None, plain=True)
     if isinstance(outcome, SubjectErrors):
         return SubjectErrors(index, tuple(
             dataclasses.replace(error, file=unit.file, line=None, row=record_rows.get(error.record_id, numbers[0]))

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from mincredit._kernel import Day, Law, Tables
 from mincredit._population.plain import PlainScorer
 from mincredit._population.write import Encoder, Header, OutputFormat
@@ -38,6 +40,9 @@ class Source:
         if isinstance(rulebook, Source):
             return rulebook
         return cls(rulebook.law, lambda: rulebook)
+
+
+_AS_JSON = msgspec.json.Encoder(decimal_format="number")   # a Decimal as the JSON number of its exact text
 
 
 class Evaluator:
@@ -73,16 +78,25 @@ class Evaluator:
         return self.subject(entry.subject, entry.index, entry)
 
     def subject(self, subject: Subject, index: int, entry: SubjectEntry | None = None) -> Outcome:
-        from mincredit._engine import evaluate_subject, rulebook_errors
+        from mincredit._engine import checked_result
 
-        rulebook = self.rulebook
-        problems = rulebook_errors(subject, rulebook, index, entry)
-        if problems:
-            return SubjectErrors(index, tuple(problems))
-        return evaluate_subject(subject, rulebook, self.as_of, explain=self.explain)
+        outcome = checked_result(subject, self.rulebook, self.as_of, index, entry, self.explain)
+        return SubjectErrors(index, tuple(outcome)) if isinstance(outcome, list) else outcome
 
-    def raw(self, raw: Any, index: int, *, file: str | None, line: int | None) -> Outcome:
-        """A subject given as plain data (a parsed JSON line): validated by the facts model, then evaluated."""
+    def raw(self, raw: Any, index: int, *, file: str | None, line: int | None, plain: bool = False) -> Outcome:
+        """A subject given as plain data: validated by the facts model, then evaluated.
+
+        With ``plain``, data that came from elsewhere than a JSON line the plain path already refused is first
+        written as JSON and offered to the plain path, which takes a canonical plain subject exactly as the model
+        would; anything else (another type, a field in another form) goes to the model as it was given.
+        """
+        if plain and type(raw) is dict:
+            try:
+                scored = self.plain.score(_AS_JSON.encode(raw))
+            except (TypeError, ValueError):   # a value JSON cannot hold: the model says what it makes of it
+                scored = None
+            if scored is not None:
+                return scored[0]
         from mincredit.facts._validating import validate_subject
 
         return self.entry(validate_subject(raw, file=file, index=index, line=line))

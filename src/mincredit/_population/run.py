@@ -72,7 +72,7 @@ def evaluate_stream(subjects: Iterable[SubjectInput], rulebook: CompiledRulebook
         elif isinstance(item, Subject):
             yield evaluator.subject(item, index)
         else:
-            yield evaluator.raw(item, index, file=None, line=None)
+            yield evaluator.raw(item, index, file=None, line=None, plain=True)
 
 
 # --- units in order, here or in worker processes ---------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Publication of the serious-blacklist and the evaluation results (arts. 3, 15, 20), with personal information
-protected (art. 4; regional measures arts. 3, 15, 27).
+"""Publication of the serious-blacklist and the evaluation results, with personal information protected, as the
+rulebook's ``publication:`` block says (docs/publication.md).
 
 Deliberately empty: :mod:`mincredit.rules._schema` imports :mod:`mincredit._publish._rules` for the rulebook's
 ``publication:`` block, so importing this package must not import the engine.  The public API is re-exported by

@@ -1,4 +1,4 @@
-"""Publishing, verifying and replaying a publication (arts. 3, 15, 20): the public API behind ``mincredit publish``.
+"""Publishing, verifying and replaying a publication: the public API behind ``mincredit publish``.
 
 A publication is a folder: ``blacklist.{csv,json,html}``, ``results.{csv,json,html}``, with a previous
 publication also ``changes.{csv,json,html}``, and ``manifest.json``, which names the rulebook (id, version,
@@ -6,7 +6,7 @@ digest), the date, the digest of the facts and the SHA-256 of every other file. 
 (docs/versions.md), a publication can be verified (every file is the one the manifest names) and replayed
 (the same facts under the same rulebook version give the same bytes).
 
-The facts digest in the manifest leaves out art. 7's basic information: the manifest is published, and a
+The facts digest in the manifest leaves out the basic information: the manifest is published, and a
 digest over identity numbers — numbers of low entropy (a birth date and four digits) — would let anyone who
 knows the rest of the facts test guesses of them.  Basic information never changes a published byte, so the
 digest still pins everything the publication depends on.
@@ -258,7 +258,7 @@ def publish(entries: Iterable[SubjectEntry | Subject], rulebook: CompiledRuleboo
         "editions": {name: {"kind": edition.kind, "text": edition.text(rules.texts, as_of)}
                      for name, edition in editions.items()},
         "facts": {"subjects": len(listed), "digest": publication_facts_digest(listed),
-                  "digest_of": "the facts without each subject's basic information (art. 7)"},
+                  "digest_of": "the facts without each subject's basic information"},
         "published": {"blacklist": len(lists.blacklist), "results": len(lists.results)},
         "not_published": {"subjects_with_errors": len({e.subject_index for e in lists.errors}),
                           "subjects_of_another_kind": lists.other_kind,

@@ -1,8 +1,8 @@
-"""What is published on a date: the serious-blacklist entries (art. 20), the evaluation results (arts. 3, 15)
+"""What is published on a date: the serious-blacklist entries, the evaluation results
 and what changed since a previous publication — built from an evaluation, never from the facts directly.
 
 The engine decides who is on the list and until when (:class:`mincredit._blacklist.ListingStatus`: natural
-removal, removal decisions, revocations) and which information still counts (art. 11's extension included);
+removal, removal decisions, revocations) and which information still counts (the extension while listed included);
 this module only picks, from what it decided, what the rulebook's ``publication:`` block says is published,
 and masks free text (:mod:`mincredit._publish._privacy`).  Every Chinese word comes from that block.
 """
@@ -88,7 +88,7 @@ class Edition:
 
 @dataclass(frozen=True)
 class BlacklistEntry:
-    """One listing on the published serious-blacklist: art. 20's fields, and the listing it comes from."""
+    """One listing on the published serious-blacklist: the rulebook's fields, and the listing it comes from."""
 
     name: str
     uscc: str
@@ -161,7 +161,7 @@ def _disclosed_windows(subject: Subject, rulebook: CompiledRulebook, as_of: dt.d
     """The listings and the state of every bad-information record as the engine's analysis has them.
 
     Used where a result carries neither: a dissolved subject's result has no listings (it is not evaluated,
-    art. 15, but stays on the list), and results carry no item for a judgment refusal or a statutory ground.
+    the rulebook, but stays on the list), and results carry no item for a judgment refusal or a statutory ground.
     """
     from mincredit._timeline import analyse
 
@@ -184,7 +184,7 @@ def _fact_texts(subject: Subject, result: SubjectResult, based_on: Sequence[str]
         if isinstance(record, ViolationRecord):
             item = items.get(record_id)
             if item is None or not (item.counted or item.under_objection):
-                continue   # expired, repaired or revoked: no longer disclosed (art. 11)
+                continue   # expired, repaired or revoked: no longer disclosed
             text = record.description or texts.fact_violation.format(title=item.indicator_title or item.indicator,
                                                                      wording=item.wording)
             found.append(texts.fact.format(date=date_text(texts, item.counts_from), text=text))

@@ -1,6 +1,6 @@
-"""Personal information kept out of published text (art. 4; regional measures arts. 3, 15, 27; I84).
+"""Personal information kept out of published text (the rulebook's publication.privacy rules; I84).
 
-What is published is a fixed set of fields (art. 20), none of which is art. 7's basic information; but two
+What is published is a fixed set of fields (the rulebook's publication lists), none of them basic information; but two
 of them are free text written by clerks — 失信事实 (a record's description) and 决定机关 — and free text can
 name a person.  :class:`Masker` masks, in that text:
 

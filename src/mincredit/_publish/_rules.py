@@ -1,7 +1,7 @@
 """The rulebook's ``publication:`` block: what is published, by whom, where, how often, and how personal
-information is kept out (arts. 3, 4, 7, 15, 20; regional measures arts. 3, 15, 27).
+information is kept out (docs/publication.md).
 
-Everything a published page says in Chinese comes from here, so that a revision of art. 20 (another field,
+Everything a published page says in Chinese comes from here, so that a revision of what is published (another field,
 another channel, another schedule) or of the masking rules is a YAML edit: the fields of each list are a
 fixed vocabulary of keys the code knows how to fill (:data:`BLACKLIST_KEYS`, :data:`RESULT_KEYS`), each
 with the label the rulebook gives it, and a key the rulebook does not list is never filled.
@@ -114,11 +114,11 @@ class NumberMask(_Strict):
 
 
 class Privacy(_Strict):
-    """Art. 4 and the regional measures: no personal privacy is disclosed; art. 7's basic information is kept
+    """No personal privacy is disclosed; the credit file's basic information is kept
     in the credit file, never published; names and numbers inside free text are masked (I84)."""
 
     rules: list[ArticleRule] = Field(min_length=1)
-    basic_information: ArticleRule = Field(description="art. 7: the basic information, which is never published")
+    basic_information: ArticleRule = Field(description="the basic information, which is never published")
     names: NameMask
     numbers: NumberMask
 
@@ -216,7 +216,7 @@ class Texts(_Strict):
 
 
 class Publication(_Strict):
-    """Arts. 3, 15, 20: who publishes what, where and when; art. 4 and the regional measures: what never is."""
+    """Who publishes what, where and when; and what never is."""
 
     publisher: Publisher
     blacklist: BlacklistPublication

@@ -319,7 +319,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     when = evaluate_parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--as-of", type=parse_date, dest="as_of", help="evaluation date, YYYY-MM-DD")
     when.add_argument("--quarter", type=parse_quarter,
-                      help="evaluate as of the quarter's last day: 2024Q3 is 2024-09-30 (art. 15)")
+                      help="evaluate as of the quarter's last day: 2024Q3 is 2024-09-30")
     evaluate_parser.add_argument("--format", choices=("table", "json", "jsonl"), default="table",
                                  help="jsonl: stream one result a line to stdout (like --output FILE.jsonl)")
     evaluate_parser.add_argument("--output", metavar="FILE",

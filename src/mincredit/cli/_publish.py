@@ -1,4 +1,4 @@
-"""``mincredit publish`` and ``mincredit publish-verify``: the lists arts. 3, 15 and 20 make public.
+"""``mincredit publish`` and ``mincredit publish-verify``: the lists the rulebook's publication block makes public.
 
 ``mincredit publish FACTS --rulebook R {--as-of D | --quarter Q} --output DIR [--previous DIR]`` writes the
 serious-blacklist and the evaluation results as CSV, JSON and HTML, what changed since the previous

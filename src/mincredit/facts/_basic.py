@@ -1,9 +1,10 @@
-"""基础信息 (art. 7): the persons behind a subject, and how a 公民身份号码 is checked (GB 11643-1999).
+"""基础信息 (the credit file's basic information): the persons behind a subject, and how a 公民身份号码 is checked
+(GB 11643-1999).
 
-Art. 7 puts the names, identity numbers and travel-document numbers of a subject's 法定代表人, 主要负责人
+The credit file puts the names, identity numbers and travel-document numbers of a subject's 法定代表人, 主要负责人
 and 实际控制人 in its credit file.  They are facts like any other (validated, with errors naming the
-field), but they are personal information: nothing here is ever published (art. 4; regional measures
-arts. 3, 15, 27), and :mod:`mincredit._publish` uses them only to find and mask these persons' names and
+field), but they are personal information: nothing here is ever published (the rulebook's publication.privacy
+rules, docs/publication.md), and :mod:`mincredit._publish` uses them only to find and mask these persons' names and
 numbers inside free text.
 
 No message written here repeats an identity number, not even a wrong one: error messages reach logs,
@@ -13,9 +14,10 @@ terminals and evaluation records.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
+
+from mincredit.facts._types import FactModel, Label
 
 # ISO 7064 MOD 11-2 as GB 11643 states it: weight 2^(17-i) mod 11 for the i-th of the first 17 digits;
 # the check character is (12 - sum mod 11) mod 11, written X for 10.
@@ -52,27 +54,13 @@ def identity_number_problem(number: str) -> str | None:
     return None
 
 
-def _text(value: object) -> object:
-    """YAML reads an all-digit number as an integer; it is text (and must not lose a leading zero)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
+class Person(FactModel):
+    """A natural person the credit file records: name and identifying numbers. Never published."""
 
-
-Text = Annotated[str, BeforeValidator(_text), StringConstraints(min_length=1, strip_whitespace=True)]
-
-
-class _Fact(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Person(_Fact):
-    """A natural person art. 7 records: name and identifying numbers. Never published."""
-
-    name: Text
-    id_number: Text | None = Field(default=None, repr=False, description="公民身份号码, 18 characters, GB 11643-1999")
-    travel_document: Text | None = Field(default=None, repr=False, description="出入境证件号码")
-    phone: Text | None = Field(default=None, repr=False)   # repr: a logged model must not show the numbers
+    name: Label
+    id_number: Label | None = Field(default=None, repr=False, description="公民身份号码, 18 characters, GB 11643-1999")
+    travel_document: Label | None = Field(default=None, repr=False, description="出入境证件号码")
+    phone: Label | None = Field(default=None, repr=False)   # repr: a logged model must not show the numbers
 
     @field_validator("name")
     @classmethod
@@ -93,16 +81,16 @@ class Person(_Fact):
         return value.upper()
 
 
-class Licence(_Fact):
-    """A registration, licence or qualification of art. 7 (工商登记, 勘查开采许可, 安全生产许可, 资质)."""
+class Licence(FactModel):
+    """A registration, licence or qualification of the credit file (工商登记, 勘查开采许可, 安全生产许可, 资质)."""
 
-    kind: Text
-    number: Text
+    kind: Label
+    number: Label
     valid_until: dt.date | None = None
 
 
-class BasicInformation(_Fact):
-    """基础信息 (art. 7 items (一), (二)): kept in the credit file, never published (docs/publication.md)."""
+class BasicInformation(FactModel):
+    """基础信息: kept in the credit file, never published (docs/publication.md)."""
 
     legal_representative: Person | None = Field(default=None, description="法定代表人")
     principals: list[Person] = Field(default_factory=list, description="主要负责人")

@@ -11,9 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -33,34 +31,21 @@ from mincredit.facts._records import (
     Role,
     StatutoryGround,
 )
+from mincredit.facts._types import FactModel, Label, digits_as_text
 from mincredit.facts._uscc import uscc_problem
-
-
-def digits_as_text(value: object) -> object:
-    """YAML reads an all-digit code (a USCC ending in a digit, ``id: 7``) as a number; it is a label."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-RecordId = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
-
-
-class FactModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ViolationRecord(FactModel):
     """行业不良信息: one occurrence of an annex deduction indicator at one tier."""
 
-    id: RecordId
+    id: Label
     type: Literal["violation"]
     indicator: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
     tier: int | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
     determined_on: dt.date = Field(description="认定之日: the day the behaviour was determined")
     authority: str | None = None
     description: str | None = None
-    # arts. 8, 15–28 (docs/facts.md, "Blacklist, repair, objections"): all optional
+    # the other half of the measures (docs/facts.md, "Blacklist, repair, objections"): all optional
     info_kind: InfoKind | None = None
     penalty: Penalty | None = None
     behaviours: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
@@ -80,7 +65,7 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 class HonourRecord(FactModel):
     """行业荣誉信息: an honour title or commendation awarded at one level."""
 
-    id: RecordId
+    id: Label
     type: Literal["honour"]
     honour: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
     level: Identifier
@@ -110,8 +95,9 @@ class Subject(FactModel):
     public_score: Decimal | None = Field(default=None, allow_inf_nan=False,
                                          description="checked against the range the rulebook's formula takes")
     records: list[Record] = Field(default_factory=list)
-    roles: list[Role] = Field(default_factory=list, description="竞买人（投标人）, 竞得人（中标人） (art. 17)")
-    basic: BasicInformation | None = Field(default=None, description="art. 7 基础信息, never published (facts/_basic)")
+    roles: list[Role] = Field(default_factory=list,
+                              description="竞买人（投标人）, 竞得人（中标人）: what the bidders' triggers test")
+    basic: BasicInformation | None = Field(default=None, description="基础信息, never published (facts/_basic)")
 
     @field_validator("uscc")
     @classmethod

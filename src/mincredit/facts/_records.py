@@ -13,25 +13,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from mincredit._units import UNIT_NAMES
-
-
-def _digits_as_text(value: object) -> object:
-    # the same reading as mincredit.facts._models.digits_as_text (an all-digit id is a label, not a number)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-Id = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-
-
-class _Fact(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+from mincredit.facts._types import FactModel, Label, Text
 
 # ---------------------------------------------------------------- quantities
 
@@ -48,7 +33,7 @@ def _amount_text(value: object) -> object:
     return value
 
 
-class Amount(_Fact):
+class Amount(FactModel):
     """An amount in one of the rulebook units (万元, 元, day, month, year, percent)."""
 
     value: Decimal = Field(ge=0)
@@ -76,7 +61,7 @@ class Amount(_Fact):
         return f"{format(self.value.normalize(), 'f')} {self.unit}"
 
 
-class Span(_Fact):
+class Span(FactModel):
     """A stretch of time given by its dates; its length is counted per the Civil Code (I12).
 
     ``to`` may be left out: the span then runs to the record's day of determination (I39, I44).
@@ -107,7 +92,7 @@ InfoKind = Literal["public", "deception", "penalty", "criminal_judgment", "enfor
 (五) unperformed_judgment, (六) rectification, (七) other (docs/facts.md)."""
 
 
-class Penalty(_Fact):
+class Penalty(FactModel):
     """The administrative or criminal penalty a record rests on."""
 
     kind: Literal["administrative", "criminal"]
@@ -132,7 +117,7 @@ class Penalty(_Fact):
         return self
 
 
-class Correction(_Fact):
+class Correction(FactModel):
     """What a record says from the day an objection found it wrong."""
 
     indicator: Text | None = None
@@ -155,7 +140,7 @@ def _finding_problem(what: str, start: str, start_on: dt.date, decided_on: dt.da
     return None
 
 
-class Review(_Fact):
+class Review(FactModel):
     """复核: the review of an objection's outcome, asked for by a subject who does not accept it (the rulebook's
     ``objections.review``).  Its outcome replaces the objection's from the day it is decided."""
 
@@ -175,7 +160,7 @@ class Review(_Fact):
         return self
 
 
-class Objection(_Fact):
+class Objection(FactModel):
     """异议 (the rulebook's ``objections`` block): raised, then verified, with the outcome; perhaps reviewed."""
 
     raised_on: dt.date
@@ -205,10 +190,10 @@ class Objection(_Fact):
 # ---------------------------------------------------------------- new record types
 
 
-class JudgmentRefusal(_Fact):
+class JudgmentRefusal(FactModel):
     """不履行判决、裁定等生效法律文书的信息: not performing a judgment or ruling in force."""
 
-    id: Id
+    id: Label
     type: Literal["judgment_refusal"]
     determined_on: dt.date
     able_to_perform: bool = Field(description="有履行能力: the subject was able to perform")
@@ -222,10 +207,10 @@ class JudgmentRefusal(_Fact):
     objections: list[Objection] = Field(default_factory=list)
 
 
-class StatutoryGround(_Fact):
+class StatutoryGround(FactModel):
     """Another ground a law or regulation gives for the serious-blacklist."""
 
-    id: Id
+    id: Label
     type: Literal["statutory_ground"]
     determined_on: dt.date
     law: Text
@@ -237,7 +222,7 @@ class StatutoryGround(_Fact):
     objections: list[Objection] = Field(default_factory=list)
 
 
-class Statement(_Fact):
+class Statement(FactModel):
     """陈述和申辩: what the subject put forward after the written notice, and what the authority found."""
 
     submitted_on: dt.date
@@ -249,17 +234,17 @@ class Statement(_Fact):
 NoticeObjection = Literal["none", "unfounded", "founded"]
 
 
-class Listing(_Fact):
+class Listing(FactModel):
     """A decision that put the subject on the 地矿严重失信名单 (the rulebook's blacklist and removal blocks)."""
 
-    id: Id
+    id: Label
     type: Literal["listing"]
     article: int = Field(gt=0, description="the number of the article the listing rests on; the rulebook's "
                                            "blacklist triggers say which articles and items there are")
     item: int = Field(gt=0)
-    based_on: list[Id] = Field(min_length=1, description="ids of the records the decision rests on")
+    based_on: list[Label] = Field(min_length=1, description="ids of the records the decision rests on")
     decided_by: Text
-    authority_level: Id | None = Field(default=None, description="a level of the rulebook's blacklist.decision")
+    authority_level: Label | None = Field(default=None, description="a level of the rulebook's blacklist.decision")
     decision_number: Text
     signed_by: Text | None = Field(default=None, description="the head (负责人) of the authority who signed the "
                                                              "decision (决定书)")
@@ -283,11 +268,11 @@ class Listing(_Fact):
         return self
 
 
-class Contract(_Fact):
+class Contract(FactModel):
     """A mining-rights contract or a fiscal project's contract (任务书): the system judges overdue from it (the
     rulebook's derived.contract_overdue)."""
 
-    id: Id
+    id: Label
     type: Literal["contract"]
     contract_kind: Literal["fiscal_project", "mining_rights"]
     due_on: dt.date = Field(description="约定期限: the last day of the contractual period")
@@ -297,11 +282,11 @@ class Contract(_Fact):
     description: str | None = None
 
 
-class OtherSectorListing(_Fact):
+class OtherSectorListing(FactModel):
     """The subject on another sector's serious-blacklist on the public credit platform (the rulebook's
     consequences with ``when: {other_sector_listed: true}``)."""
 
-    id: Id
+    id: Label
     type: Literal["other_sector_blacklist"]
     sector: Text
     listed_on: dt.date

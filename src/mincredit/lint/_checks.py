@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     )
 
 # The rulebook's top-level blocks, which interpretations may name (`grades`, `rulebook.effective` …).
-# arts. 10–11, 15–28 (mincredit.rules._schema_articles): optional blocks, checked by their own schema
+# the other half of the measures (mincredit.rules._schema_articles): optional blocks, checked by their own schema
 # and the publication block (mincredit._publish._rules)
 MEASURE_PART_NAMES: tuple[str, ...] = ("blacklist", "repair", "removal", "objections", "consequences", "derived",
                                        "dissolved", "publication")

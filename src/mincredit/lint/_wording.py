@@ -1,7 +1,7 @@
 """What a tier's Chinese wording says about amounts: "违法所得在10万元以下", "逾期3个月以上6个月以内".
 
-Chinese law reads 以上、以下、以内 as including the number itself (Criminal
-Law art. 99; administrative rules use them the same way), while 超过、不满、
+Chinese law reads 以上、以下、以内 as including the number itself (the Criminal
+Law says so, and administrative rules use them the same way), while 超过、不满、
 不足、未满、低于、高于 exclude it.  So two tiers worded "10万元以下" and
 "10万元以上" *both* claim exactly 10万元, and a rulebook has to settle which
 one it belongs to.  This module only reads the claims; the checks compare

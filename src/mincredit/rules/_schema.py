@@ -194,7 +194,7 @@ class Rulebook(Strict):
     indicators: list[Indicator] = Field(min_length=1)
     interpretations: list[Interpretation] = Field(default_factory=list)
     deductions_source: Source
-    # arts. 10–11, 15–28 (mincredit.rules._schema_articles): optional, a rulebook without them scores as before
+    # the other half of the measures (mincredit.rules._schema_articles): optional; without them it scores as before
     blacklist: Blacklist | None = None
     repair: Repair | None = None
     removal: Removal | None = None

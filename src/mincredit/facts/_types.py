@@ -1,0 +1,27 @@
+"""What every fact model shares: labels read as text, non-empty trimmed texts, and the strict base model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+
+def digits_as_text(value: object) -> object:
+    """YAML reads an all-digit code (a USCC ending in a digit, ``id: 7``) as a number; it is a label (and must not
+    lose a leading zero)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+"""A text that must not be empty; surrounding spaces are trimmed."""
+Label = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+"""An id or a code: text, even when written as digits."""
+
+
+class FactModel(BaseModel):
+    """Facts are frozen, and a field the format does not know is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
