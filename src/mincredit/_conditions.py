@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -87,6 +87,12 @@ class Program:
     rules: tuple[Rule, ...]
     measures: tuple[Measure, ...]           # every (quantity, unit, scale) a tier condition compares
     conversions: tuple[FixedConversion, ...]
+    tiers: Mapping[tuple[str, int], tuple[Decimal, QuantityCondition | None]] = field(default_factory=dict)
+    """(indicator, tier) → its points and its condition, for the analysis's derived tiers."""
+    index: dict[tuple[str, str | None], list[Rule]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[tuple[object, ...], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """What :func:`match_all` learns as it runs: the rules by the fact kind and indicator they require, and the
+    rules a fact's content matched (facts of plain records repeat).  The program's own, so versions coexist."""
 
     def units(self) -> UnitSystem:
         return UnitSystem(self.conversions)
@@ -161,7 +167,9 @@ def compile_program(rulebook: Rulebook) -> Program:
                     Test("fact", "eq", "contract"), Test("contract_kind", "in", tuple(contract.contract_kinds)),
                     Test("delay_justified", "eq", False), expr))))
     conversions = tuple(FixedConversion(c.unit, c.equals, c.of) for c in rulebook.unit_conversions)
-    return Program(tuple(rules), tuple(measures.values()), conversions)
+    tiers = {(indicator.code, tier.tier): (tier.points, tier.condition) for indicator in rulebook.indicators
+             for tier in indicator.tiers}
+    return Program(tuple(rules), tuple(measures.values()), conversions, tiers)
 
 
 # ---------------------------------------------------------------- measuring
@@ -267,21 +275,12 @@ def _key(rule: Rule) -> tuple[str, str | None]:
     return (kind or "*", indicator)
 
 
-_INDEXES: dict[int, tuple[Program, dict[tuple[str, str | None], list[Rule]]]] = {}
-
-
 def _index(program: Program) -> dict[tuple[str, str | None], list[Rule]]:
-    known = _INDEXES.get(id(program))
-    if known is not None and known[0] is program:
-        return known[1]
-    index: dict[tuple[str, str | None], list[Rule]] = {}
-    for rule in program.rules:
-        index.setdefault(_key(rule), []).append(rule)
-    _INDEXES[id(program)] = (program, index)
+    index = program.index
+    if not index and program.rules:
+        for rule in program.rules:
+            index.setdefault(_key(rule), []).append(rule)
     return index
-
-
-_MEMO: dict[int, tuple[Program, dict[tuple[object, ...], tuple[str, ...]]]] = {}
 
 
 def _content(fact: Fact) -> tuple[object, ...]:
@@ -293,10 +292,7 @@ def match_all(program: Program, facts: Sequence[Fact]) -> frozenset[Match]:
     """Every (rule id, fact id) where the rule holds.  Rules are looked up by the fact kind and indicator their
     leading tests require, and the rules a fact's content matches are remembered (facts of plain records repeat)."""
     index = _index(program)
-    known = _MEMO.get(id(program))
-    if known is None or known[0] is not program:
-        known = _MEMO[id(program)] = (program, {})
-    memo = known[1]
+    memo = program.memo
     found: set[Match] = set()
     for fact in facts:
         key = _content(fact)

@@ -177,18 +177,6 @@ class Resolution:
     problems: list[tuple[str, str]] = field(default_factory=list)   # (record id, message)
 
 
-_TIER_RULES: dict[int, tuple[Rulebook, dict[tuple[str, int], tuple[Decimal, QuantityCondition | None]]]] = {}
-
-
-def _tier_rules(rulebook: Rulebook) -> dict[tuple[str, int], tuple[Decimal, QuantityCondition | None]]:
-    known = _TIER_RULES.get(id(rulebook))
-    if known is not None and known[0] is rulebook:
-        return known[1]
-    table = {(ind.code, tier.tier): (tier.points, tier.condition) for ind in rulebook.indicators for tier in ind.tiers}
-    _TIER_RULES[id(rulebook)] = (rulebook, table)
-    return table
-
-
 def _matched(matches: Iterable[Match], prefix: str, fact_id: str) -> list[tuple[str, int]]:
     found = []
     for rule_id, matched_fact in matches:
@@ -208,9 +196,9 @@ def _quantity_reason(record: ViolationRecord, condition: QuantityCondition | Non
 
 
 def resolve_tiers(records: Sequence[ViolationRecord], corrections: dict[str, str], counts: dict[str, int],
-                  matches: frozenset[Match], rulebook: Rulebook) -> Resolution:
+                  matches: frozenset[Match], rulebook: Rulebook, program: Program) -> Resolution:
     """Each violation with its tier: stated, or derived from its quantity or its offence count."""
-    tiers = _tier_rules(rulebook)
+    tiers = program.tiers
     count_rules = {rule.indicator: rule for rule in (rulebook.derived.offence_count if rulebook.derived else [])}
     out = Resolution()
     for record in records:
@@ -269,10 +257,10 @@ def resolve_tiers(records: Sequence[ViolationRecord], corrections: dict[str, str
 
 
 def contract_violations(contracts: Sequence[Contract], matches: frozenset[Match], rulebook: Rulebook,
-                        as_of: dt.date) -> list[ResolvedViolation]:
+                        program: Program, as_of: dt.date) -> list[ResolvedViolation]:
     """The records the system derives from overdue contracts, at the tier their delay reached."""
     rules = {rule.indicator: rule for rule in (rulebook.derived.contract_overdue if rulebook.derived else [])}
-    tiers = _tier_rules(rulebook)
+    tiers = program.tiers
     found = []
     for contract in contracts:
         hits = _matched(matches, "contract:", f"contract:{contract.id}")

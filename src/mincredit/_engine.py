@@ -76,7 +76,8 @@ def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, en
         from mincredit._timeline import static_problems
 
         errors.extend(problem(message, field, record_id)
-                      for record_id, field, message in static_problems(subject, rulebook.source, rulebook.digest))
+                      for record_id, field, message in static_problems(subject, rulebook.source, rulebook.digest,
+                                                                         program=rulebook.program))
     public = tables.public_problem(subject.public_score, subject.status)
     if public is not None:
         errors.append(problem(public, "public_score"))
@@ -127,7 +128,7 @@ def evaluate_subject(subject: Subject, rulebook: CompiledRulebook, as_of: dt.dat
         return evaluate_plain(day, subject, explain)
     from mincredit._timeline import analyse
 
-    analysis = analyse(subject, rulebook.source, rulebook.digest, as_of)
+    analysis = analyse(subject, rulebook.source, rulebook.digest, as_of, program=rulebook.program)
     return evaluate_analysed(subject, rulebook, day, analysis, explain)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from mincredit._periods import period_end
-from mincredit.facts._models import Subject, ViolationRecord
+from mincredit.facts._models import Subject
 from mincredit.facts._records import Correction, Listing, Objection, Outcome
 
 ONE_DAY = dt.timedelta(days=1)
@@ -272,16 +272,3 @@ def violation_window(record: BadInformation, timeline: SubjectTimeline) -> Count
 
 def _record_type(record: BadInformation) -> str:
     return str(getattr(record, "type", "violation"))
-
-
-def needs_full_engine(subject: Subject) -> bool:
-    """Whether a subject uses anything beyond plain violations with a tier and honours (a fast scorer that
-    knows only those must hand such a subject to :func:`mincredit._engine.evaluate_subject`)."""
-    for record in subject.records:
-        if isinstance(record, ViolationRecord):
-            if record.tier is None or record.repaired_on is not None or record.objections or record.quantities \
-                    or record.offence_count is not None:
-                return True
-        elif record.type != "honour":
-            return True
-    return False

@@ -48,15 +48,10 @@ from mincredit.facts._records import (
 )
 from mincredit.rules._schema import Rulebook
 
-_PROGRAMS: dict[str, Program] = {}
 
-
-def program_for(rulebook: Rulebook, digest: str) -> Program:
-    """The rulebook's program, compiled once per rulebook digest (same digest, same rules)."""
-    program = _PROGRAMS.get(digest)
-    if program is None:
-        program = _PROGRAMS[digest] = compile_program(rulebook)
-    return program
+def program_for(rulebook: Rulebook, program: Program | None) -> Program:
+    """The program given (a compiled rulebook keeps its own), or the rulebook's compiled now."""
+    return program if program is not None else compile_program(rulebook)
 
 
 @dataclass
@@ -142,10 +137,13 @@ def _tier_facts(records: list[ViolationRecord], program: Program, rulebook: Rule
     return facts, counts, problems
 
 
-def analyse(subject: Subject, rulebook: Rulebook, digest: str, as_of: dt.date, backend: Backend = NATIVE
-            ) -> Analysis:
-    """Everything about ``subject`` on ``as_of`` that the score, the blacklist and the consequences need."""
-    program = program_for(rulebook, digest)
+def analyse(subject: Subject, rulebook: Rulebook, digest: str, as_of: dt.date, backend: Backend = NATIVE, *,
+            program: Program | None = None) -> Analysis:
+    """Everything about ``subject`` on ``as_of`` that the score, the blacklist and the consequences need.
+
+    ``program`` is the rulebook's compiled conditions (``CompiledRulebook.program``); without it they are compiled
+    for this call."""
+    program = program_for(rulebook, program)
     counting = Counting()
     timeline = timeline_for(subject, rulebook, as_of)
     corrections: dict[str, str] = {}
@@ -166,8 +164,8 @@ def analyse(subject: Subject, rulebook: Rulebook, digest: str, as_of: dt.date, b
             if fact is not None:
                 facts.append(fact)
     matches = backend.run(program, facts) if facts else frozenset()
-    resolution = resolve_tiers(records, corrections, counts, matches, rulebook)
-    violations = resolution.violations + contract_violations(contracts, matches, rulebook, as_of)
+    resolution = resolve_tiers(records, corrections, counts, matches, rulebook, program)
+    violations = resolution.violations + contract_violations(contracts, matches, rulebook, program, as_of)
     windows = {v.record.id: violation_window(v.record, timeline) for v in violations}
     others = [r for r in subject.records if isinstance(r, JudgmentRefusal | StatutoryGround)]
     other_windows = {r.id: violation_window(r, timeline) for r in others}
@@ -238,7 +236,8 @@ def _listing_problems(subject: Subject, rulebook: Rulebook) -> list[tuple[str | 
     return found
 
 
-def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[tuple[str | None, str, str]]:
+def static_problems(subject: Subject, rulebook: Rulebook, digest: str, *, program: Program | None = None
+                    ) -> list[tuple[str | None, str, str]]:
     """Facts the rulebook cannot read whatever the date: (record id, field, message) — checked before scoring."""
     found = _listing_problems(subject, rulebook)
     known_quantities = set(rulebook.quantities)
@@ -267,13 +266,13 @@ def static_problems(subject: Subject, rulebook: Rulebook, digest: str) -> list[t
     if not any(r.tier is None or r.quantities or r.objections or r.offence_count is not None
                for r in subject.records if isinstance(r, ViolationRecord)):
         return found    # every tier is stated and nothing corrects it: nothing to derive
-    program = program_for(rulebook, digest)
+    program = program_for(rulebook, program)
     originals = [r for r in subject.records if isinstance(r, ViolationRecord)]
     finals = [corrected(r, dt.date.max)[0] for r in originals]
     seen: set[tuple[str, str]] = set()
     for version in (originals, finals):
         facts, counts, trouble = _tier_facts(version, program, rulebook)
-        resolution = resolve_tiers(version, {}, counts, NATIVE.run(program, facts), rulebook)
+        resolution = resolve_tiers(version, {}, counts, NATIVE.run(program, facts), rulebook, program)
         for record_id, message in trouble + resolution.problems:
             if (record_id, message) not in seen:
                 seen.add((record_id, message))

@@ -165,7 +165,7 @@ def _disclosed_windows(subject: Subject, rulebook: CompiledRulebook, as_of: dt.d
     """
     from mincredit._timeline import analyse
 
-    analysis = analyse(subject, rulebook.source, rulebook.digest, as_of)
+    analysis = analyse(subject, rulebook.source, rulebook.digest, as_of, program=rulebook.program)
     states: dict[str, str] = {rid: str(window.state)
                               for rid, window in {**analysis.windows, **analysis.other_windows}.items()}
     return analysis.listings, states
