@@ -9,6 +9,7 @@ analysis's windows and the rulebook blocks they rest on).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,10 @@ class Explainer:
         self.texts = texts
         self.violations: list[Item] = []
         self.honours: list[Item] = []
+        phrases = day.derived.get("explanation phrases")
+        if phrases is None:
+            phrases = day.derived["explanation phrases"] = _Phrases(day)
+        self.phrases: _Phrases = phrases
 
     def items(self) -> list[Item]:
         """Violations first, then honours, each in order of their first day, then id."""
@@ -56,26 +61,32 @@ class Explainer:
     # --- violations
 
     def violation(self, record: Any, rule: TierRule, state: State, until: dt.date, window: Any) -> None:
-        counted = state == "counted"
-        extra: dict[str, Any] = {}
+        points = rule.exact_points
         if window is None:
-            why = self._plain_text(record.determined_on, rule, state, until)
-        else:
-            why, extra = self._windowed(record, rule, state, until, window)
+            # The common case, many times a subject: phrases built once a day, defaults left to the model
+            # (a keyword given its default value takes a slower path through the struct's constructor).
+            phrases = self.phrases
+            start = record.determined_on
+            if state == "counted":
+                why = phrases.counted_violation(rule) + until.isoformat()
+            elif state == "not_yet":
+                why = phrases.determined_on + start.isoformat() + phrases.after_evaluation
+            else:
+                why = (phrases.expired_through + until.isoformat() + phrases.expired_years + start.isoformat()
+                       + phrases.expired_article)
+            self.violations.append(Item(
+                record_id=record.id, type="violation", counted=state == "counted", points=points,
+                applied=points if state == "counted" else ZERO, counts_from=start, counts_until=until,
+                explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.title,
+                wording=rule.wording, honour=None, level=None, level_name=None))
+            return
+        counted = state == "counted"
+        why, extra = self._windowed(record, rule, state, until, window)
         self.violations.append(Item(
-            record_id=record.id, type="violation", counted=counted, points=rule.exact_points,
-            applied=rule.exact_points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
+            record_id=record.id, type="violation", counted=counted, points=points,
+            applied=points if counted else ZERO, counts_from=record.determined_on, counts_until=until,
             explanation=why, indicator=rule.code, tier=rule.tier, indicator_title=rule.title, wording=rule.wording,
             honour=None, level=None, level_name=None, **extra))
-
-    def _plain_text(self, start: dt.date, rule: TierRule, state: State, until: dt.date) -> str:
-        if state == "counted":
-            return f"counted: {rule.code} tier {rule.tier}, −{rule.exact_points} points, counts through {until}"
-        if state == "not_yet":
-            return f"not counted: determined on {start}, after the evaluation date"
-        law = self.day.law
-        return (f"not counted: expired, it counted through {until} ({law.violation_years} years from "
-                f"determination on {start}, {law.violation_article})")
 
     def _windowed(self, record: Any, rule: TierRule, state: State, until: dt.date, window: CountWindow
                   ) -> tuple[str, dict[str, Any]]:
@@ -126,37 +137,73 @@ class Explainer:
 
     def honour(self, record: Any, rule: LevelRule, state: HonourState, until: dt.date, applied: Number,
                winner: Any) -> None:
-        day = self.day
-        cap = day.exact_cap
+        phrases = self.phrases
+        amount = ZERO
         if state == "counted":
-            why = f"counted: {rule.name}, +{rule.exact_points} points, in force through {until}"
-        elif state == "partial":
-            why = (f"counted in part: +{_decimal(applied)} of {rule.exact_points} points, the honour bonus is "
-                   f"capped at {cap}")
-        elif state == "capped":
-            why = f"not counted: the honour bonus already reached its cap of {cap}"
-        elif state == "not_yet":
-            why = f"not counted: awarded on {record.awarded_on}, after the evaluation date"
+            amount = rule.exact_points
+            why = phrases.counted_honour(rule) + until.isoformat()
         elif state == "expired":
-            law = day.law
-            source = "its stated validity" if record.valid_until is not None else (
-                f"{law.honour_years} year{'s' if law.honour_years != 1 else ''} from the award, no validity was "
-                f"given ({law.honour_article})")
-            why = f"not counted: no longer in force, it was valid through {until} ({source})"
+            why = (phrases.valid_through + until.isoformat()
+                   + (phrases.stated_validity if record.valid_until is not None else phrases.default_validity))
+        elif state == "partial":
+            amount = _decimal(applied)
+            why = (f"counted in part: +{amount} of {rule.exact_points} points, the honour bonus is capped at "
+                   f"{self.day.exact_cap}")
+        elif state == "capped":
+            why = phrases.capped
+        elif state == "not_yet":
+            why = phrases.awarded_on + record.awarded_on.isoformat() + phrases.after_evaluation
         elif state == "withheld":
-            why = f"not counted: {winner}"
-        else:
-            winner_rule = day.levels[winner.level]
+            self.honours.append(Item(
+                record_id=record.id, type="honour", counted=False, points=rule.exact_points, applied=ZERO,
+                counts_from=record.awarded_on, counts_until=until, explanation=f"not counted: {winner}",
+                indicator=None, tier=None, indicator_title=None, wording=None, honour=record.honour,
+                level=record.level, level_name=rule.name, withheld_because=winner))
+            return
+        elif state == "superseded":
             why = (f"not counted: the same honour counts once, at its highest level — record {winner.id} "
-                   f"({winner_rule.name}) supersedes it" if state == "superseded"
-                   else f"not counted: the same honour is already counted by record {winner.id}")
-        amount = _decimal(applied)
+                   f"({self.day.levels[winner.level].name}) supersedes it")
+        else:
+            why = f"not counted: the same honour is already counted by record {winner.id}"
         self.honours.append(Item(
             record_id=record.id, type="honour", counted=amount > 0, points=rule.exact_points, applied=amount,
             counts_from=record.awarded_on, counts_until=until, explanation=why, indicator=None, tier=None,
-            indicator_title=None, wording=None, honour=record.honour, level=record.level, level_name=rule.name,
-            withheld_because=winner if state == "withheld" else None))
+            indicator_title=None, wording=None, honour=record.honour, level=record.level, level_name=rule.name))
 
 
-def _order(item: Item) -> tuple[dt.date, str]:
-    return item.counts_from, item.record_id
+class _Phrases:
+    """The fixed parts of the explanations on one day, worded once from the rulebook (its periods, articles,
+    tiers, levels and cap) and kept with the day, so a population's items only join in their dates."""
+
+    def __init__(self, day: Day) -> None:
+        law = day.law
+        self.determined_on = "not counted: determined on "
+        self.awarded_on = "not counted: awarded on "
+        self.after_evaluation = ", after the evaluation date"
+        self.expired_through = "not counted: expired, it counted through "
+        self.expired_years = f" ({law.violation_years} years from determination on "
+        self.expired_article = f", {law.violation_article})"
+        self.valid_through = "not counted: no longer in force, it was valid through "
+        self.stated_validity = " (its stated validity)"
+        self.default_validity = (f" ({law.honour_years} year{'s' if law.honour_years != 1 else ''} from the award, "
+                                 f"no validity was given ({law.honour_article}))")
+        self.capped = f"not counted: the honour bonus already reached its cap of {day.exact_cap}"
+        self._violations: dict[tuple[str, int], str] = {}
+        self._honours: dict[str, str] = {}
+
+    def counted_violation(self, rule: TierRule) -> str:
+        key = (rule.code, rule.tier)
+        text = self._violations.get(key)
+        if text is None:
+            text = self._violations[key] = (f"counted: {rule.code} tier {rule.tier}, −{rule.exact_points} points, "
+                                            "counts through ")
+        return text
+
+    def counted_honour(self, rule: LevelRule) -> str:
+        text = self._honours.get(rule.id)
+        if text is None:
+            text = self._honours[rule.id] = f"counted: {rule.name}, +{rule.exact_points} points, in force through "
+        return text
+
+
+_order = operator.attrgetter("counts_from", "record_id")

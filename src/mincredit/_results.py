@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mincredit.facts._reading import FactError
 
 
-class ConsequenceItem(msgspec.Struct, frozen=True, kw_only=True):
+class ConsequenceItem(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One measure a grade or a listing entails, with the rulebook clause it comes from."""
 
     id: str
@@ -36,7 +36,7 @@ class ConsequenceItem(msgspec.Struct, frozen=True, kw_only=True):
     suspended_because: str | None = None
 
 
-class Item(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Item(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One record and what it did to the score, with the reason in words."""
 
     record_id: str

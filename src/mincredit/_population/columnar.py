@@ -545,6 +545,10 @@ def _has_record(table: pa.Table) -> npt.NDArray[np.bool_]:
     return present
 
 
+_RECORD_KEYS = tuple((column, RECORD_FIELD.get(column, column)) for column in RECORD_COLUMNS)
+"""Each record column and the facts field it holds."""
+
+
 def _clean(value: Any) -> Any:
     return None if value == "" else value
 
@@ -581,18 +585,22 @@ def _reference_run(unit: ColumnarUnit, worker: Worker, rows: list[dict[str, Any]
         value = _clean(first.get(column))
         if value is not None:
             raw[column] = value
+    expected = [(column, _clean(first.get(column))) for column in SUBJECT_COLUMNS]
     for offset, values in enumerate(rows[1:], start=1):
-        for column in SUBJECT_COLUMNS:
+        for column, first_value in expected:
             value = _clean(values.get(column))
-            if value is not None and value != _clean(first.get(column)):
+            if value is not None and value != first_value:
                 return layout(f"the column {column!r} of this row ({value!r}) differs from the subject's first "
-                              f"row ({_clean(first.get(column))!r}); repeat the same subject values on each of its "
+                              f"row ({first_value!r}); repeat the same subject values on each of its "
                               "rows, or leave them empty", numbers[offset])
     records: list[dict[str, Any]] = []
     record_rows: dict[str, int] = {}
     for values, number in zip(rows, numbers, strict=True):
-        record = {RECORD_FIELD.get(column, column): _clean(values.get(column)) for column in RECORD_COLUMNS}
-        record = {key: value for key, value in record.items() if value is not None}
+        record = {}
+        for column, field_name in _RECORD_KEYS:
+            value = values.get(column)
+            if value is not None and value != "":
+                record[field_name] = value
         if record:
             records.append(record)
             record_rows.setdefault(str(record.get("id")), number)

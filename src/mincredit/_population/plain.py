@@ -119,7 +119,10 @@ class PlainScorer:
             return None
         records = subject.records
         ids = [record.id for record in records]
-        if len(set(ids)) != len(ids) or not all(self._canonical(record_id) for record_id in ids):
+        texts = self.texts
+        # Every id a text the model keeps as it is, and no id twice; texts seen before are one set look-up.
+        if len(set(ids)) != len(ids) or (not texts.issuperset(ids)
+                                         and not all(self._canonical(record_id) for record_id in ids)):
             return None
         violations: list[PlainViolation] = []
         honours: list[PlainHonour] = []
@@ -132,7 +135,8 @@ class PlainScorer:
             else:
                 assert type(record) is PlainHonour
                 valid = record.valid_until
-                if (valid is not None and valid < record.awarded_on) or not self._canonical(record.honour):
+                if (valid is not None and valid < record.awarded_on) \
+                        or (record.honour not in texts and not self._canonical(record.honour)):
                     return None
                 honours.append(record)
         explainer = Explainer(day) if self.explain else None

@@ -19,6 +19,8 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
+import msgspec
+
 from mincredit._atomic import AtomicFile
 from mincredit._results import SubjectResult, encode
 
@@ -32,6 +34,7 @@ DECIMAL_FIELDS = frozenset({"score", "public_score", "deductions", "honour_bonus
 ITEM_FIELDS = ("record_id", "type", "counted", "points", "applied", "counts_from", "counts_until", "explanation",
                "indicator", "tier", "indicator_title", "wording", "honour", "level", "level_name")
 OutputFormat = Literal["jsonl", "parquet"]
+_DATES = (dt.date,)
 
 
 class OutputError(ValueError):
@@ -128,11 +131,10 @@ class Encoder:
                 values = getattr(result, name)
                 columns[name].append(texts.text(values) if values else None)
         if self.explain:
-            columns["items"] = [
-                [{name: (_decimal_text(value) if name in {"points", "applied"} else value)
-                  for name in ITEM_FIELDS for value in (getattr(item, name),)} for item in result.items]
-                if result.items is not None else None
-                for result in results]
+            # msgspec writes an item as a mapping in C (decimals as their exact text, dates kept as dates);
+            # Arrow takes the item columns of the schema from it and leaves the rest.
+            columns["items"] = [msgspec.to_builtins(result.items, builtin_types=_DATES)
+                                if result.items is not None else None for result in results]
         return columns
 
     def arrow(self, columns: Mapping[str, Any]) -> pa.Table:
