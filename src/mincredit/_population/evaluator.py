@@ -69,7 +69,11 @@ class Evaluator:
     def entry(self, entry: SubjectEntry) -> Outcome:
         """A subject read and validated by the facts model (or the errors that stopped it)."""
         if entry.subject is None:
-            return SubjectErrors(entry.index, entry.errors)
+            if entry.partial is None:
+                return SubjectErrors(entry.index, entry.errors)
+            from mincredit._engine import entry_errors
+
+            return SubjectErrors(entry.index, tuple(entry_errors(entry, self.rulebook)))
         return self.subject(entry.subject, entry.index, entry)
 
     def subject(self, subject: Subject, index: int, entry: SubjectEntry | None = None) -> Outcome:

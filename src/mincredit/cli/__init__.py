@@ -267,27 +267,34 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_diff(args: argparse.Namespace) -> int:
     from mincredit._atomic import atomic_write
-    from mincredit._diff import diff_json, diff_rulebooks, plot_impact, print_diff
+    from mincredit._diff import diff_json, diff_rulebooks, plot_impact, print_diff, side_labels
 
-    library = _library(args)
-    old = open_rulebook(args.old, library=library)
-    new = open_rulebook(args.new, library=library)
-    if old.subject_kind != new.subject_kind:
-        raise UsageProblem(f"{args.old} scores {old.subject_kind}s and {args.new} scores {new.subject_kind}s; "
-                           "compare two versions of the same rulebook")
     if args.population is None and (args.as_of is not None or args.plot is not None):
         raise UsageProblem("--as-of and --plot go with --population FACTS")
     if args.population is not None and args.as_of is None:
         raise UsageProblem("--population needs --as-of DATE: the date both rulebooks evaluate the population on")
-    population = _read_facts(args.population) if args.population is not None else None
-    report = diff_rulebooks(old, new, population=population, as_of=args.as_of, facts=args.population)
+    if args.plot is not None:
+        _check_plot(Path(args.plot))     # before the population is evaluated, not after the report is printed
+    library = _library(args)
+    old = open_rulebook(args.old, library=library)
+    new = open_rulebook(args.new, library=library)
+    if old.subject_kind != new.subject_kind:
+        raise UsageProblem(f"{args.old} scores subjects of kind {old.subject_kind!r} and {args.new} those of kind "
+                           f"{new.subject_kind!r}; compare two versions of the same rulebook")
+    population = _read_facts(args.population, getattr(args, "subjects", None)) \
+        if args.population is not None else None
+    labels = side_labels(old, new, args.old, args.new)
+    with progress_bar("evaluating under both rulebooks", len(population) if population is not None else 0,
+                      show=population is not None) as advance:
+        report = diff_rulebooks(old, new, population=population, as_of=args.as_of, facts=args.population,
+                                labels=labels, on_subject=advance)
     if args.format == "json":
         sys.stdout.write(diff_json(report))
     else:
         print_diff(report, _stdout_console())
     if args.plot is not None and report.impact is not None:
         try:
-            png = plot_impact(report.impact, old, new)
+            png = plot_impact(report.impact, old, new, labels)
         except ImportError:
             raise UsageProblem("--plot needs matplotlib: pip install 'mincredit[plot]'") from None
         try:
@@ -299,6 +306,19 @@ def run_diff(args: argparse.Namespace) -> int:
                                & {error.subject_index for error in impact.new_errors}):
         return EXIT_PROBLEMS   # facts neither rulebook can evaluate (a subject only one refuses is the revision's)
     return EXIT_OK
+
+
+def _check_plot(plot: Path) -> None:
+    """What would make --plot fail after the whole report was computed and printed: matplotlib missing, or no
+    folder to write the picture into."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+        from matplotlib.figure import Figure  # noqa: F401
+    except ImportError:
+        raise UsageProblem("--plot needs matplotlib: pip install 'mincredit[plot]'") from None
+    folder = plot.parent if str(plot.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageProblem(f"cannot write the plot {plot}: the folder {folder} does not exist")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
