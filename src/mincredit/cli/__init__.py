@@ -12,9 +12,9 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 # Only what every command needs is imported here; each command imports its own modules in its handler, so
 # that `mincredit evaluate` does not load the linter, the diff and plot code, replay or the analysis of
@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mincredit._population.columnar import ColumnarInput
     from mincredit._population.evaluator import Source
+    from mincredit._population.record import FileDigest
+    from mincredit._population.run import BatchSummary
+    from mincredit._replay import Difference
     from mincredit.rules._compiling import CompiledRulebook
 
 from mincredit.cli._common import (
@@ -32,19 +35,28 @@ from mincredit.cli._common import (
     _library,
     _read_facts,
     _stdout_console,
+    library_directory,
     open_rulebook,
     parse_date,
     parse_quarter,
+    progress_bar,
     resolve_or_fail,
 )
+
+T = TypeVar("T")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     if args.as_of is None:
         args.as_of = args.quarter            # --quarter 2024Q3 is the quarter's last day
     batch = args.output is not None or args.format == "jsonl"
-    if not batch and (args.no_explain or args.jobs != 1 or args.subjects is not None or args.no_cache):
-        raise UsageProblem("--no-explain, --jobs, --subjects and --no-cache go with --output FILE or --format jsonl")
+    if not batch and (args.no_explain or args.jobs != 1 or args.no_cache):
+        raise UsageProblem("--no-explain, --jobs and --no-cache go with --output FILE or --format jsonl")
+    if args.record is not None:
+        if batch and args.output is None:
+            raise UsageProblem("a population run's record keeps the digest of its output file: write it with "
+                               "--output FILE (results streamed to stdout cannot be recorded)")
+        _check_folder(Path(args.record), "the evaluation record")    # before the run, not after it
     if not batch:
         return _evaluate_document(args)
     from mincredit._population.run import start_reading
@@ -56,6 +68,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     finally:
         if reading is not None:
             reading.close()
+
+
+def _check_folder(path: Path, what: str) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageProblem(f"cannot write {what} {path}: the folder {folder} does not exist")
 
 
 def _rulebook_for(args: argparse.Namespace) -> CompiledRulebook:
@@ -82,9 +100,8 @@ def _batch_rulebook(args: argparse.Namespace) -> Source:
     it, else compiled from the rulebook's file (and then kept in the cache)."""
     from mincredit._population.evaluator import Source
     from mincredit.rules._cache import RulebookCache
-    from mincredit.rules._files import shipped_rulebook_dir
 
-    library = Path(args.library) if getattr(args, "library", None) is not None else shipped_rulebook_dir()
+    library = library_directory(args)
     cache = None if args.no_cache else RulebookCache.open()
 
     def load() -> CompiledRulebook:
@@ -112,36 +129,44 @@ def _batch_rulebook(args: argparse.Namespace) -> Source:
 
 
 def _evaluate_document(args: argparse.Namespace) -> int:
-    """evaluate with --format table or json: the whole evaluation at once, explained."""
+    """evaluate with --format table or json: the whole evaluation at once, explained (any facts format: a Parquet or
+    CSV file is read as the batch run reads it, errors naming rows)."""
     from mincredit._engine import evaluate
     from mincredit._replay import evaluation_record, write_record
     from mincredit._report import evaluation_json, print_evaluation_table
 
     rulebook = _rulebook_for(args)
-    entries = _read_facts(args.facts)
-    evaluation = evaluate(entries, rulebook, args.as_of)
+    entries = _read_facts(args.facts, args.subjects)
+    with progress_bar("evaluating", len(entries)) as advance:
+        evaluation = evaluate(_advancing(entries, advance), rulebook, args.as_of)
     if args.format == "json":
         sys.stdout.write(evaluation_json(evaluation))
     else:
         print_evaluation_table(evaluation, _stdout_console(), details=not args.no_details)
     if args.record is not None:
         try:
-            write_record(args.record, evaluation_record(evaluation, entries, facts_file=args.facts))
+            write_record(args.record, evaluation_record(evaluation, entries, facts_file=args.facts,
+                                                        subjects_file=args.subjects))
         except OSError as error:
             raise UsageProblem(f"cannot write the evaluation record {args.record}: {error}") from None
     return EXIT_OK if evaluation.complete else EXIT_PROBLEMS
 
 
+def _advancing(items: Sequence[T], advance: Callable[[], None]) -> Iterator[T]:
+    """The items, calling ``advance`` after each has been used (a progress bar's step)."""
+    for item in items:
+        yield item
+        advance()
+
+
 def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
                        reading: ColumnarInput | None = None) -> int:
-    """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
+    """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary; with
+    --record, a population record of the run (the digests of its files, not its results)."""
     from mincredit._population.run import BatchError, BatchRequest, ColumnarUnavailable, run_batch
     from mincredit._population.write import OutputError, output_format
-    from mincredit.facts._reading import FactsFileError
+    from mincredit.facts._reading import FactError, FactsFileError
 
-    if args.record is not None:
-        raise UsageProblem("--record keeps a whole evaluation in one file for replay; "
-                           "it does not go with --output or --format jsonl")
     facts = Path(args.facts)
     output = Path(args.output) if args.output is not None else None
     if output is not None:
@@ -153,13 +178,19 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
             raise UsageProblem(f"the folder of the output {output} does not exist")
         if output.exists() and facts.exists() and output.resolve() == facts.resolve():
             raise UsageProblem("the output would replace the facts file it reads")
+    subjects = Path(args.subjects) if args.subjects is not None else None
     request = BatchRequest(facts, rulebook, args.as_of, output, explain=not args.no_explain,
                            jobs=args.jobs if args.jobs > 0 else (os.cpu_count() or 1),
-                           subjects_file=Path(args.subjects) if args.subjects is not None else None,
-                           progress=sys.stderr.isatty())
+                           subjects_file=subjects, progress=sys.stderr.isatty())
+    recording = _PopulationRecording.start(facts, subjects) if args.record is not None else None
+
+    def on_error(error: FactError) -> None:
+        print(error.describe(), file=sys.stderr)
+        if recording is not None:
+            recording.errors.add(error)
+
     try:
-        summary = run_batch(request, on_error=lambda error: print(error.describe(), file=sys.stderr),
-                            reading=reading)
+        summary = run_batch(request, on_error=on_error, reading=reading)
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
     except (ColumnarUnavailable, BatchError) as error:
@@ -170,7 +201,50 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
         return 130
     print(f"mincredit evaluate: {summary.describe(rulebook.law.grade_labels)}"
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)
+    if recording is not None:
+        assert output is not None
+        recording.write(Path(args.record), rulebook, args.as_of, not args.no_explain, output, summary)
+        print(f"mincredit evaluate: recorded the run in {args.record} (replay: mincredit replay {args.record} "
+              f"--facts {args.facts})", file=sys.stderr)
     return EXIT_OK if summary.error_subjects == 0 else EXIT_PROBLEMS
+
+
+class _PopulationRecording:
+    """What a population run's record needs, gathered as the run goes: the input files' digests, taken before it
+    starts (and checked unchanged after it), and the digest of the errors it reports."""
+
+    def __init__(self, facts: FileDigest, subjects: FileDigest | None) -> None:
+        from mincredit._population.record import ErrorDigest
+
+        self.facts, self.subjects, self.errors = facts, subjects, ErrorDigest()
+
+    @classmethod
+    def start(cls, facts: Path, subjects: Path | None) -> _PopulationRecording:
+        from mincredit._population.record import FileDigest
+
+        try:
+            return cls(FileDigest.of(facts), FileDigest.of(subjects) if subjects is not None else None)
+        except OSError as error:
+            raise UsageProblem(f"cannot read {error.filename}: {error.strerror}") from None
+
+    def write(self, path: Path, rulebook: Source, as_of: dt.date, explain: bool, output: Path,
+              summary: BatchSummary) -> None:
+        from mincredit._population.record import FileDigest, population_record
+        from mincredit._replay import write_record
+
+        changed = [digest.path for digest in (self.facts, self.subjects) if digest is not None and not
+                   digest.unchanged()]
+        if changed:
+            raise UsageProblem(f"{changed[0]} changed while it was evaluated, so no record of the run was written; "
+                               "run it again")
+        law = rulebook.law
+        try:
+            record = population_record(rulebook=(law.rulebook_id, law.version, law.digest), as_of=as_of,
+                                       explain=explain, facts=self.facts, subjects=self.subjects,
+                                       output=FileDigest.of(output), summary=summary, errors=self.errors)
+            write_record(path, record)
+        except OSError as error:
+            raise UsageProblem(f"cannot write the evaluation record {path}: {error}") from None
 
 
 def run_table(args: argparse.Namespace) -> int:
@@ -227,18 +301,25 @@ def _shown(value: object) -> str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from mincredit._replay import ReplayError, replay
+    from mincredit._population.record import is_population_record
+    from mincredit._population.run import BatchError, ColumnarUnavailable
+    from mincredit._replay import ReplayError, parse_record, replay
     from mincredit.facts._validating import FactsFileError
     from mincredit.rules._compiling import RulebookInvalid
     from mincredit.rules._loading import RulebookError
     from mincredit.rules._registry import LibraryError, RulebookLibrary
 
     try:
-        outcome = replay(args.record, args.facts, library=_library(args) or RulebookLibrary.shipped(),
-                         rulebook=args.rulebook)
+        data = _record_data(args.record)
+        if is_population_record(data):
+            return _replay_population(args, data)
+        if args.results is not None:
+            raise UsageProblem("--results goes with the record of a population run (evaluate --output --record)")
+        outcome = replay(parse_record(data), args.facts, library=_library(args) or RulebookLibrary.shipped(),
+                         rulebook=args.rulebook, subjects=args.subjects)
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
-    except (ReplayError, RulebookError, RulebookInvalid, LibraryError) as error:
+    except (ReplayError, RulebookError, RulebookInvalid, LibraryError, ColumnarUnavailable, BatchError) as error:
         raise UsageProblem(str(error)) from None
     record = outcome.record
     if args.format == "json":
@@ -259,9 +340,73 @@ def run_replay(args: argparse.Namespace) -> int:
             print("identical")
         else:
             print(f"{len(outcome.differences)} difference(s) (subject, field, recorded value, replayed value):")
-            for difference in outcome.differences:
-                print(f"  {difference.subject}\t{difference.field}\t{_shown(difference.recorded)}\t"
-                      f"{_shown(difference.replayed)}")
+            _print_differences(outcome.differences)
+    return EXIT_OK if outcome.identical else EXIT_PROBLEMS
+
+
+def _record_data(path: str) -> object:
+    from mincredit._replay import ReplayError
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReplayError(f"cannot read the record {path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ReplayError(f"the record {path} is not valid JSON ({error.msg}, line {error.lineno})") from None
+
+
+def _print_differences(differences: Sequence[Difference]) -> None:
+    for difference in differences:
+        print(f"  {difference.subject}\t{difference.field}\t{_shown(difference.recorded)}\t"
+              f"{_shown(difference.replayed)}")
+
+
+def _replay_population(args: argparse.Namespace, data: object) -> int:
+    """replay of a population record: the run again into a temporary file, its output's digest compared with the
+    record's, and on a difference the subjects that differ (read from both outputs)."""
+    from mincredit._population.record import parse_population_record, replay_population
+    from mincredit.rules._registry import RulebookLibrary
+
+    outcome = replay_population(parse_population_record(data), args.facts, subjects=args.subjects,
+                                results=args.results, library=_library(args) or RulebookLibrary.shipped(),
+                                rulebook=args.rulebook)
+    record = outcome.record
+    if args.format == "json":
+        sys.stdout.write(json.dumps({
+            "identical": outcome.identical,
+            "record": "population",
+            "rulebook": {"id": record.rulebook_id, "version": record.rulebook_version,
+                         "digest": record.rulebook_digest},
+            "as_of": record.as_of.isoformat(), "facts_digest": record.facts_digest,
+            "output": {"file": record.output_file, "digest": record.output_digest, "same_bytes": outcome.same_bytes,
+                       "compared": outcome.compared},
+            "errors": {"recorded": record.errors_count, "replayed": outcome.errors, "same": outcome.same_errors},
+            "recorded_with": record.library_version, "replayed_with": outcome.library_version,
+            "subjects_differing": outcome.differing_subjects,
+            "differences": [{"subject": d.subject, "field": d.field, "recorded": d.recorded, "replayed": d.replayed}
+                            for d in outcome.differences],
+        }, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK if outcome.identical else EXIT_PROBLEMS
+    print(f"replayed {args.record}: a population run of {record.rulebook_id}@{record.rulebook_version} "
+          f"({record.rulebook_digest}), as of {record.as_of}, {outcome.summary.subjects:,} subject(s); "
+          f"recorded with mincredit {record.library_version}, replayed with {outcome.library_version}")
+    if outcome.same_bytes:
+        print(f"the output is byte for byte the recorded one ({record.output_digest})")
+    elif outcome.compared and not outcome.differences:
+        print(f"the output's bytes differ from the recorded ones ({record.output_digest}), but every result is the "
+              "same (a Parquet file written by another pyarrow, say)")
+    elif outcome.compared:
+        subjects = outcome.differing_subjects
+        print(f"{len(subjects)} subject(s) differ; {len(outcome.differences)} difference(s) (subject, field, "
+              "recorded value, replayed value):")
+        _print_differences(outcome.differences)
+    else:
+        print(f"the output differs from the recorded one ({record.output_digest}); give the output the run wrote "
+              f"(--results FILE; the record names {record.output_file}) to see which subjects differ")
+    if not outcome.same_errors:
+        print(f"the errors differ: {record.errors_count:,} recorded, {outcome.errors:,} replayed, other texts or "
+              "places (see the errors of the replayed run with mincredit evaluate)")
+    print("identical" if outcome.identical else "different")
     return EXIT_OK if outcome.identical else EXIT_PROBLEMS
 
 
@@ -281,8 +426,7 @@ def run_diff(args: argparse.Namespace) -> int:
     if old.subject_kind != new.subject_kind:
         raise UsageProblem(f"{args.old} scores subjects of kind {old.subject_kind!r} and {args.new} those of kind "
                            f"{new.subject_kind!r}; compare two versions of the same rulebook")
-    population = _read_facts(args.population, getattr(args, "subjects", None)) \
-        if args.population is not None else None
+    population = _read_facts(args.population, args.subjects) if args.population is not None else None
     labels = side_labels(old, new, args.old, args.new)
     with progress_bar("evaluating under both rulebooks", len(population) if population is not None else 0,
                       show=population is not None) as advance:
@@ -387,11 +531,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     versions_parser.set_defaults(handler=run_versions)
 
     replay_parser = commands.add_parser("replay", help="replay an evaluation record and compare, field by field")
-    replay_parser.add_argument("record", help="evaluation record written by evaluate --record")
+    replay_parser.add_argument("record", help="evaluation record written by evaluate --record (with --output: the "
+                                              "record of a population run)")
     replay_parser.add_argument("--facts", required=True, help="the facts file the record was made from")
     replay_parser.add_argument("--rulebook",
                                help="the rulebook file (or id@version) to replay with, instead of the "
                                     "recorded version from the library; its digest must match the record's")
+    replay_parser.add_argument("--subjects", metavar="FILE",
+                               help="the subjects file of a Parquet/CSV records file in two files (docs/columnar.md)")
+    replay_parser.add_argument("--results", metavar="FILE",
+                               help="a population record: the output the run wrote (default: the file the record "
+                                    "names), read to name the subjects that differ")
     replay_parser.add_argument("--format", choices=("text", "json"), default="text")
     _add_library_option(replay_parser)
     replay_parser.set_defaults(handler=run_replay)
@@ -403,6 +553,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                              help="facts file to evaluate under both rulebooks: grade migration and scores")
     diff_parser.add_argument("--as-of", type=parse_date, dest="as_of",
                              help="the date the population is evaluated on (with --population)")
+    diff_parser.add_argument("--subjects", metavar="FILE",
+                             help="with a Parquet/CSV --population: its subjects file (docs/columnar.md)")
     diff_parser.add_argument("--plot", metavar="FILE.png",
                              help="draw the migration matrix and both score histograms (needs mincredit[plot])")
     diff_parser.add_argument("--format", choices=("table", "json"), default="table")

@@ -58,42 +58,55 @@ def open_rulebook(spec: str, *, as_of: dt.date | None = None,
 
 
 def _library(args: argparse.Namespace) -> RulebookLibrary | None:
-    """The rulebook library a command finds rulebook ids in: ``--library DIR``; else the library the project's
-    settings name (``[tool.mincredit] library`` in the nearest pyproject.toml, or mincredit.toml, from the current
-    folder up), announced on stderr when it is not the installed copy; else None, the installed rulebooks."""
-    cached: RulebookLibrary | None | bool = getattr(args, "_library_found", False)
-    if cached is not False:
-        assert cached is None or not isinstance(cached, bool)
-        return cached
-    from mincredit.rules._files import LibraryConfigError, project_library, shipped_rulebook_dir
+    """The rulebook library a command finds rulebook ids in (:func:`chosen_library`), None for the installed one."""
     from mincredit.rules._registry import RulebookLibrary
 
+    directory = chosen_library(args)
+    if directory is None:
+        return None
+    held: RulebookLibrary | None = getattr(args, "_library_held", None)
+    if held is None:     # one value per command: the versions it reads are read once
+        held = RulebookLibrary(directory)
+        args._library_held = held
+    return held
+
+
+def chosen_library(args: argparse.Namespace) -> Path | None:
+    """The folder of the rulebook library a command finds rulebook ids in: ``--library DIR``; else the library the
+    project's settings name (``[tool.mincredit] library`` in the nearest pyproject.toml, or mincredit.toml, from
+    the current folder up), announced on stderr when it is not the installed copy; else None, the installed
+    rulebooks.  Standard library only: a batch run whose law is in the cache never imports the registry."""
+    if hasattr(args, "_library_chosen"):
+        found: Path | None = args._library_chosen
+        return found
+    from mincredit.rules._files import LibraryConfigError, project_library, shipped_rulebook_dir
+
     directory = getattr(args, "library", None)
-    found: RulebookLibrary | None = None
+    found = None
     if directory is not None:
         if not Path(directory).is_dir():
             raise UsageProblem(f"the rulebook library {directory} is not a folder")
-        found = RulebookLibrary(Path(directory))
+        found = Path(directory)
     else:
         try:
             project = project_library(Path.cwd())
         except LibraryConfigError as error:
             raise UsageProblem(str(error)) from None
         if project is not None:
-            found = RulebookLibrary(project.directory)
+            found = project.directory
             if project.directory.resolve() != shipped_rulebook_dir().resolve():
                 print(f"mincredit {args.command}: rulebooks from the project's library {project.describe()}, not "
                       "the installed copy (--library DIR chooses another)", file=sys.stderr)
-    args._library_found = found
+    args._library_chosen = found
     return found
 
 
 def library_directory(args: argparse.Namespace) -> Path:
-    """The folder of the library :func:`_library` chooses (the installed rulebooks' when it chooses none)."""
+    """The folder of the library :func:`chosen_library` chooses (the installed rulebooks' when it chooses none)."""
     from mincredit.rules._files import shipped_rulebook_dir
 
-    chosen = _library(args)
-    return chosen.directory if chosen is not None else shipped_rulebook_dir()
+    chosen = chosen_library(args)
+    return chosen if chosen is not None else shipped_rulebook_dir()
 
 
 def _read_facts(path: str, subjects: str | None = None) -> list[SubjectEntry]:
