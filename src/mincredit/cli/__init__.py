@@ -35,6 +35,7 @@ from mincredit.cli._common import (
     _library,
     _read_facts,
     _stdout_console,
+    add_library_option,
     library_directory,
     open_rulebook,
     parse_date,
@@ -258,13 +259,27 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from mincredit._scenarios import run_scenarios
+    from mincredit._scenarios import run_scenarios, scenario_files
+    from mincredit.rules._files import LibraryConfigError, project_library
 
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise UsageProblem(f"no such file or folder: {', '.join(missing)}")
-    run = run_scenarios(paths)
+    given = None
+    if args.library is not None:
+        given = Path(args.library)
+        if not given.is_dir():
+            raise UsageProblem(f"the rulebook library {args.library} is not a folder")
+    try:   # for a scenario file no library holds its rulebook beside: the project's, before the installed copy
+        project = project_library(Path.cwd())
+    except LibraryConfigError as error:
+        raise UsageProblem(str(error)) from None
+    with progress_bar("scenario files", len(scenario_files(paths))) as advance:
+        run = run_scenarios(paths, library=given, fallback=project.directory if project is not None else None,
+                            on_file=lambda _: advance())
+    for note in run.notes:
+        print(f"mincredit test: note: {note}", file=sys.stderr)
     for failure in run.failures:
         print(failure.describe())
     if args.coverage:
@@ -273,8 +288,9 @@ def run_test(args: argparse.Namespace) -> int:
             for what, names in gaps.items():
                 print(f"  {what} not exercised: {', '.join(names) if names else 'none'}")
     failed = run.scenarios - run.passed
+    libraries = f" (rulebooks from {', '.join(str(folder) for folder in run.libraries)})" if run.libraries else ""
     print(f"{run.scenarios} scenarios: {run.passed} passed, {failed} failed"
-          + (f", {len(run.failures)} failure(s)" if run.failures else ""))
+          + (f", {len(run.failures)} failure(s)" if run.failures else "") + libraries)
     return EXIT_OK if not run.failures else EXIT_PROBLEMS
 
 
@@ -292,7 +308,7 @@ def run_versions(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_versions(rows, _stdout_console(), library, day)
+        print_versions(rows, _stdout_console(), library, day, today=args.as_of is None)
     return EXIT_OK
 
 
@@ -465,6 +481,39 @@ def _check_plot(plot: Path) -> None:
         raise UsageProblem(f"cannot write the plot {plot}: the folder {folder} does not exist")
 
 
+class _Version(argparse.Action):
+    """``mincredit --version``: what is installed, down to the rulebooks' digests (an auditor asks which rules a
+    machine applies, not only which program)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from mincredit._versions import installed_text
+
+        sys.stdout.write(installed_text())
+        parser.exit()
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from mincredit._atomic import atomic_write
+    from mincredit._schemas import json_schema
+
+    text = json.dumps(json_schema(args.kind), ensure_ascii=False, indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    _check_folder(Path(args.output), "the schema")
+    try:
+        atomic_write(args.output, text.encode("utf-8"))
+    except OSError as error:
+        raise UsageProblem(f"cannot write the schema {args.output}: {error}") from None
+    print(f"mincredit schema: wrote the {args.kind} schema to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command; given the ``command`` being run, the others' modules are not imported."""
     parser = argparse.ArgumentParser(
@@ -472,6 +521,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Credit evaluation of Inner Mongolia's mining-rights holders and geological/mining "
                     "intermediary agencies, from versioned YAML rulebooks.",
     )
+    parser.add_argument("--version", action=_Version,
+                        help="print mincredit's version and the installed rulebooks' versions and digests")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     evaluate_parser = commands.add_parser("evaluate", help="score and grade the subjects of a facts file")
@@ -505,20 +556,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                  help="table format: only the summary table, not each record's explanation")
     evaluate_parser.add_argument("--record", metavar="OUT.json",
                                  help="also write an evaluation record for audit replay (mincredit replay)")
-    _add_library_option(evaluate_parser)
+    add_library_option(evaluate_parser)
     evaluate_parser.set_defaults(handler=run_evaluate)
 
     table_parser = commands.add_parser("table", help="print a rulebook's deduction table, one row per tier")
     table_parser.add_argument("--rulebook", required=True,
                               help="rulebook id (its newest version), id@version, or rulebook file path")
     table_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    _add_library_option(table_parser)
+    add_library_option(table_parser)
     table_parser.set_defaults(handler=run_table)
 
     test_parser = commands.add_parser("test", help="run drafters' scenario tests (YAML files or folders)")
     test_parser.add_argument("paths", nargs="+", help="scenario files, or folders searched for *.yaml")
     test_parser.add_argument("--coverage", action="store_true",
                              help="list the tiers, honour levels and grade bands no scenario exercises")
+    test_parser.add_argument("--library", metavar="DIR",
+                             help="rulebook library to find the scenario files' rulebook ids in, unless a file names "
+                                  "its own (library: DIR); default: the library the scenario file sits in "
+                                  "(rulebooks/ for rulebooks/scenarios/x.yaml)")
     test_parser.set_defaults(handler=run_test)
 
     versions_parser = commands.add_parser("versions", help="list rulebook versions: effective periods, status, "
@@ -527,7 +582,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     versions_parser.add_argument("--as-of", type=parse_date, dest="as_of",
                                  help="mark the versions in force on this date (default: today)")
     versions_parser.add_argument("--format", choices=("table", "json"), default="table")
-    _add_library_option(versions_parser)
+    add_library_option(versions_parser)
     versions_parser.set_defaults(handler=run_versions)
 
     replay_parser = commands.add_parser("replay", help="replay an evaluation record and compare, field by field")
@@ -543,7 +598,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                help="a population record: the output the run wrote (default: the file the record "
                                     "names), read to name the subjects that differ")
     replay_parser.add_argument("--format", choices=("text", "json"), default="text")
-    _add_library_option(replay_parser)
+    add_library_option(replay_parser)
     replay_parser.set_defaults(handler=run_replay)
 
     diff_parser = commands.add_parser("diff", help="what a revision changes: rules, and grades of a population")
@@ -558,8 +613,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     diff_parser.add_argument("--plot", metavar="FILE.png",
                              help="draw the migration matrix and both score histograms (needs mincredit[plot])")
     diff_parser.add_argument("--format", choices=("table", "json"), default="table")
-    _add_library_option(diff_parser)
+    add_library_option(diff_parser)
     diff_parser.set_defaults(handler=run_diff)
+
+    schema_parser = commands.add_parser("schema", help="write the JSON Schema of rulebooks (or facts, scenario "
+                                                       "files) for editors to validate and complete them")
+    schema_parser.add_argument("kind", nargs="?", choices=("rulebook", "facts", "scenarios"), default="rulebook",
+                               help="which files the schema describes (default: rulebook)")
+    schema_parser.add_argument("--output", metavar="FILE", help="write it to FILE (default: stdout)")
+    schema_parser.set_defaults(handler=run_schema)
 
     if command is None or command in EXTERNAL_COMMANDS:
         from mincredit.cli._publish import add_publish_parsers
@@ -595,12 +657,6 @@ def command_of(argv: Sequence[str]) -> str | None:
         if not argument.startswith("-"):
             return argument
     return None
-
-
-def _add_library_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--library", metavar="DIR",
-                        help="rulebook library folder (ID.yaml and history/ID@VERSION.yaml) to find rulebook "
-                             "ids and versions in, instead of the shipped rulebooks")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -71,6 +71,13 @@ def _library(args: argparse.Namespace) -> RulebookLibrary | None:
     return held
 
 
+def add_library_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--library", metavar="DIR",
+                        help="rulebook library folder (ID.yaml and history/ID@VERSION.yaml) to find rulebook ids and "
+                             "versions in, instead of the project's (pyproject.toml [tool.mincredit] library) or the "
+                             "installed rulebooks")
+
+
 def chosen_library(args: argparse.Namespace) -> Path | None:
     """The folder of the rulebook library a command finds rulebook ids in: ``--library DIR``; else the library the
     project's settings name (``[tool.mincredit] library`` in the nearest pyproject.toml, or mincredit.toml, from

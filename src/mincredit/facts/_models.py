@@ -45,7 +45,9 @@ def digits_as_text(value: object) -> object:
     return value
 
 
-RecordId = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+# json_schema_input_type: `mincredit schema` tells editors an all-digit id written as a YAML number is accepted
+DigitsAsText = BeforeValidator(digits_as_text, json_schema_input_type=str | int)
+RecordId = Annotated[str, DigitsAsText, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
 class FactModel(BaseModel):
@@ -105,7 +107,7 @@ Record = Annotated[ViolationRecord | HonourRecord | JudgmentRefusal | StatutoryG
 class Subject(FactModel):
     """A mining-rights holder or an agency, identified by its 统一社会信用代码."""
 
-    uscc: Annotated[str, BeforeValidator(digits_as_text)]
+    uscc: Annotated[str, DigitsAsText]
     name: Annotated[str, StringConstraints(min_length=1)]
     kind: Identifier
     status: Literal["active", "dissolved"] = "active"

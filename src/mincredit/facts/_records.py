@@ -25,7 +25,8 @@ def _digits_as_text(value: object) -> object:
     return value
 
 
-Id = Annotated[str, BeforeValidator(_digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+Id = Annotated[str, BeforeValidator(_digits_as_text, json_schema_input_type=str | int),
+               StringConstraints(min_length=1, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
