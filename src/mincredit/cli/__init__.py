@@ -555,7 +555,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--no-details", action="store_true",
                                  help="table format: only the summary table, not each record's explanation")
     evaluate_parser.add_argument("--record", metavar="OUT.json",
-                                 help="also write an evaluation record for audit replay (mincredit replay)")
+                                 help="also write a record for audit replay (mincredit replay): every result, or "
+                                      "with --output the digests of the facts and output files")
     add_library_option(evaluate_parser)
     evaluate_parser.set_defaults(handler=run_evaluate)
 
