@@ -69,5 +69,5 @@ def test_the_search_stops_at_the_projects_root_and_takes_its_library(tmp_path: P
     assert library_beside(project / "tests" / "s.yaml", "miner") is None
 
 
-def test_the_shipped_rulebooks_are_the_checkouts_in_an_editable_install() -> None:
+def test_the_installed_rulebooks_are_a_library() -> None:
     assert (shipped_rulebook_dir() / "miner.yaml").is_file()
