@@ -80,7 +80,8 @@ def years_before(day: dt.date, years: int) -> dt.date:
 def population_for(law: Law, count: int, seed: int, as_of: dt.date) -> list[dict[str, Any]]:
     """Plain subjects any rulebook's law can score (its own kind, codes, tiers and levels), with the boundary days
     of its periods, superseded and capped honours, dissolved subjects, and a few subjects the law refuses (a
-    public score outside its range, an unknown level or tier, a missing public score)."""
+    public score outside its range, an unknown level or tier, a missing public score, a record id used twice
+    beside an unknown tier)."""
     import random
 
     chooser = random.Random(seed)
@@ -123,6 +124,10 @@ def population_for(law: Law, count: int, seed: int, as_of: dt.date) -> list[dict
         elif trouble < 0.04 and records:
             records[0] = honour(records[0]["id"], "某荣誉", "no_such_level", as_of)   # a level the law lacks
         elif trouble < 0.05:
+            records.append(violation("r-x", keys[0][0], 99, as_of))
+        elif trouble < 0.065 and records:
+            # a record id used twice and a tier the law lacks: the model's error and the rulebook's, both reported
+            records.append(dict(records[0]))
             records.append(violation("r-x", keys[0][0], 99, as_of))
         if public is not None:
             subject["public_score"] = public

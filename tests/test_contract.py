@@ -4,7 +4,9 @@ One suite, every path × every kind of rulebook:
 
 - paths: the Python API explained and not, ``evaluate_stream`` on plain mappings, JSON Lines to JSON Lines
   explained and not, ``--jobs 2``, Parquet to Parquet (the vectorised twin), Parquet explained, CSV, an Arrow
-  table in memory, and every subject forced through the analysis (what non-plain subjects take);
+  table in memory, Parquet and CSV files (one and two files) read as any facts file is and evaluated with
+  explanations (the document outputs, and every command that reads facts), and every subject forced through
+  the analysis (what non-plain subjects take);
 - rulebooks: the shipped miner and agency rulebooks; a structural revision made only in YAML (relabelled and
   re-counted grades with their consequences, a new honour level, a new indicator, other retention periods,
   cap, weights and public-score range: tests/fixtures/make_structural_revision.py); one with fractional points
@@ -31,14 +33,14 @@ from builders import population_for, shipped
 from oracle import Oracle
 
 from mincredit import evaluate, evaluate_stream, evaluate_table
-from mincredit._engine import evaluate_analysed, is_plain, rulebook_errors
+from mincredit._engine import entry_errors, evaluate_analysed, is_plain, rulebook_errors
 from mincredit._population import jsonl as jsonl_units
 from mincredit._population import run as population_run
 from mincredit._population.run import BatchRequest, run_batch
 from mincredit._results import SubjectErrors, SubjectResult, to_builtins
 from mincredit._timeline import analyse
 from mincredit.facts._models import Subject
-from mincredit.facts._validating import validate_subject
+from mincredit.facts._validating import read_facts_file, validate_subject
 from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules._registry import load_rulebook
 
@@ -242,6 +244,33 @@ def csv(name: str, tmp: Path) -> dict[str, Outcome]:
     return batch(facts, rulebook(name), AS_OF[name], tmp / "out.jsonl", False, raws)
 
 
+def columnar_document(suffix: str, two_files: bool = False) -> Path_:
+    """A Parquet or CSV file read as any facts file is (``read_facts_file``), evaluated with explanations: what
+    ``evaluate FILE --format table|json`` and every command reading facts do with a columnar file."""
+    def run(name: str, tmp: Path) -> dict[str, Outcome]:
+        raws = subjects(name)
+        records = arrow_table(raws)
+        facts, subjects_file = tmp / f"facts{suffix}", None
+        if two_files:
+            subjects_file = tmp / f"subjects{suffix}"
+            heads = records.select(["uscc", "name", "kind", "status", "public_score"])
+            keep = [index for index, uscc in enumerate(heads.column("uscc").to_pylist())
+                    if index == 0 or heads.column("uscc")[index - 1].as_py() != uscc]
+            write_columnar(heads.take(keep), subjects_file)
+            records = records.drop_columns(["name", "kind", "status", "public_score"])
+        write_columnar(records, facts)
+        evaluation = evaluate(read_facts_file(facts, subjects=subjects_file), rulebook(name), AS_OF[name])
+        return outcomes_of_api(evaluation.results, evaluation.errors, raws, True)
+    return run
+
+
+def write_columnar(table_: Any, path: Path) -> None:
+    if path.suffix == ".csv":
+        pacsv.write_csv(table_, path)
+    else:
+        pq.write_table(table_, path, row_group_size=97)
+
+
 def table(name: str, tmp: Path) -> dict[str, Outcome]:
     raws = subjects(name)
     evaluation = evaluate_table(arrow_table(raws), rulebook(name), AS_OF[name])
@@ -261,7 +290,7 @@ def analysed(name: str, tmp: Path) -> dict[str, Outcome]:
     for index, raw in enumerate(subjects(name)):
         entry = validate_subject(raw, file=None, index=index, line=None)
         if entry.subject is None:
-            errors.extend(entry.errors)
+            errors.extend(entry_errors(entry, book))
             continue
         problems = rulebook_errors(entry.subject, book, index, entry)
         if problems:
@@ -285,6 +314,9 @@ PATHS: dict[str, tuple[Path_, bool]] = {
     "Parquet explained": (parquet(True, "out.jsonl"), True),
     "CSV scores": (csv, False),
     "Arrow table in memory": (table, False),
+    "Parquet read as facts, explained": (columnar_document(".parquet"), True),
+    "CSV read as facts, explained": (columnar_document(".csv"), True),
+    "Parquet in two files read as facts, explained": (columnar_document(".parquet", two_files=True), True),
     "every subject analysed": (analysed, True),
 }
 
@@ -328,6 +360,7 @@ def test_the_populations_exercise_what_they_should() -> None:
         outcomes = reference(name).values()
         results = [value for kind, value in outcomes if kind == "result"]
         assert sum(kind == "errors" for kind, _ in outcomes) >= 3, name
+        assert any(kind == "errors" and "" in fields and "tier" in fields for kind, fields in outcomes), name
         assert any(not result["evaluated"] for result in results), name
         assert len({result["grade"] for result in results if result["evaluated"]}) >= 3, name
         items = [item for result in results for item in result["items"]]

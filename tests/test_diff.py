@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.versions_library import POPULATION, REVISION, SHIPPED, revised_library
+from fixtures.versions_library import POPULATION, REVISION, SHIPPED, edited, revised_library
 
 from mincredit._diff import ERROR, NOT_EVALUATED, RuleChange, diff_rulebooks, histogram, rule_changes, score_summary
 from mincredit._yaml import read_yaml
@@ -261,3 +261,52 @@ def test_cli_diff_with_unreadable_facts_reports_problems(tmp_path: Path, capsys:
                  "2024-06-30", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["population"]["migration"][ERROR][ERROR] == 1
+
+
+def test_cli_diff_of_an_edited_file_with_the_same_version_names_the_files(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]):
+    wording = "\n        wording: 未取得采矿许可证擅自采矿，违法所得在10万元以下的。"
+    edited_file = edited(SHIPPED / "miner.yaml", tmp_path / "edited" / "miner.yaml",
+                         f"      - tier: 2\n        points: 200{wording}",
+                         f"      - tier: 2\n        points: 250{wording}")
+    assert main(["diff", "miner", str(edited_file)]) == 0
+    out = capsys.readouterr().out
+    assert "miner = miner@2020-draft" in out and f"{edited_file} = miner@2020-draft" in out
+    assert main(["diff", "miner", str(edited_file), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["old"]["label"], data["new"]["label"]) == ("miner", str(edited_file))
+    assert main(["diff", "miner@2020-draft", str(REVISION), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["old"]["label"], data["new"]["label"]) == ("miner@2020-draft", "miner@2025-hypothetical")
+
+
+def test_cli_diff_plot_is_checked_before_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert main(["diff", "miner@2020-draft", str(REVISION), "--population", str(POPULATION), "--as-of",
+                 "2024-06-30", "--plot", str(tmp_path / "x.png")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "pip install 'mincredit[plot]'" in captured.err
+    monkeypatch.delitem(sys.modules, "matplotlib.figure")
+    pytest.importorskip("matplotlib")
+    assert main(["diff", "miner@2020-draft", str(REVISION), "--population", str(POPULATION), "--as-of",
+                 "2024-06-30", "--plot", str(tmp_path / "missing" / "x.png")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "the folder" in captured.err and "does not exist" in captured.err
+
+
+def test_cli_diff_population_shows_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]):
+    from mincredit.cli import _common
+
+    monkeypatch.setattr(_common, "_stderr_is_terminal", lambda: True)
+    assert main(["diff", "miner@2020-draft", str(REVISION), "--population", str(POPULATION), "--as-of",
+                 "2024-06-30", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "evaluating under both rulebooks" in captured.err and json.loads(captured.out)["population"]
+
+
+def test_cli_diff_of_different_kinds_says_so_without_plurals(capsys: pytest.CaptureFixture[str]):
+    assert main(["diff", "miner", "agency"]) == 2
+    err = capsys.readouterr().err
+    assert "those of kind 'agency'" in err and "agencys" not in err

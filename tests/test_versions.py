@@ -188,8 +188,9 @@ def test_cli_versions_lists_periods_status_and_digests(library: RulebookLibrary,
     assert main(["versions", "miner", "--library", str(library.directory), "--as-of", "2026-01-15",
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
+    assert {r["as_of"] for r in rows} == {"2026-01-15"}
     assert [(r["spec"], r["status"], r["effective_from"], r["effective_until"], r["file"], r["newest"],
-             r["in_force_today"]) for r in rows] == [
+             r["in_force"]) for r in rows] == [
         ("miner@2020-draft", "draft", "2020-12-01", "2025-11-30", "history/miner@2020-draft.yaml", False, False),
         ("miner@2025-hypothetical", "hypothetical", "2025-12-01", None, "miner.yaml", True, True),
     ]
@@ -199,7 +200,10 @@ def test_cli_versions_lists_periods_status_and_digests(library: RulebookLibrary,
 def test_cli_versions_table_and_unknown_id(capsys: pytest.CaptureFixture[str]):
     assert main(["versions", "--as-of", "2024-06-30"]) == 0
     out = capsys.readouterr().out
-    assert "miner@2020-draft" in out and "agency@2020-draft" in out and "in force" in out
+    assert "miner@2020-draft" in out and "agency@2020-draft" in out and "in force on 2024-06-30" in out
+    assert "today" not in out                      # the day asked about is not today
+    assert main(["versions"]) == 0
+    assert f"in force on {dt.date.today()} (today)" in capsys.readouterr().out
     assert RulebookLibrary.shipped().newest("miner").digest in out
     assert main(["versions", "nosuch"]) == 2
     assert "no rulebook called 'nosuch'" in capsys.readouterr().err
@@ -237,8 +241,8 @@ def test_cli_evaluate_picks_the_version_by_as_of_in_a_library(library: RulebookL
 def test_cli_table_accepts_id_at_version(capsys: pytest.CaptureFixture[str]):
     assert main(["table", "--rulebook", "miner@2020-draft", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {"indicator": "M03", "tier": "2", "points": "200"}.items() <= rows[[
-        (r["indicator"], r["tier"]) for r in rows].index(("M03", "2"))].items()
+    assert {"indicator": "M03", "tier": 2, "points": "200"}.items() <= rows[[
+        (r["indicator"], r["tier"]) for r in rows].index(("M03", 2))].items()      # a tier is a number, as evaluate
 
 
 def test_cli_library_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -17,13 +17,15 @@ import datetime as dt
 import io
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from mincredit._decimals import canonical_value, exact
 from mincredit._engine import SubjectResult, evaluate
@@ -324,12 +326,17 @@ def _reasons(old: Outcome, new: Outcome, old_rb: CompiledRulebook, new_rb: Compi
 
 
 def population_impact(entries: Sequence[SubjectEntry], old: CompiledRulebook, new: CompiledRulebook,
-                      as_of: dt.date, *, facts: str | None = None) -> Impact:
+                      as_of: dt.date, *, facts: str | None = None,
+                      on_subject: Callable[[], None] | None = None) -> Impact:
     """Evaluate every subject under both rulebooks and compare, subject by subject."""
     started = time.perf_counter()
     formula = [change for change in rule_changes(old.source, new.source)
                if change.area == "formula" and change.change == "changed"]
-    pairs = [(entry, _outcome(entry, old, as_of), _outcome(entry, new, as_of)) for entry in entries]
+    pairs = []
+    for entry in entries:
+        pairs.append((entry, _outcome(entry, old, as_of), _outcome(entry, new, as_of)))
+        if on_subject is not None:
+            on_subject()
     grades = list(old.law.grade_labels)     # the rulebook's order of its grades, best first
     grades += [label for label in new.law.grade_labels if label not in grades]
     extra = [category for category in (NOT_EVALUATED, ERROR)
@@ -402,26 +409,50 @@ class DiffReport:
     new: CompiledRulebook
     changes: tuple[RuleChange, ...]
     impact: Impact | None = None
+    old_label: str | None = None
+    """What the report calls the old rulebook (default its id@version)."""
+    new_label: str | None = None
 
     @property
     def meaning_changes(self) -> tuple[RuleChange, ...]:
         return tuple(change for change in self.changes if change.change != "reference")
 
+    @property
+    def labels(self) -> tuple[str, str]:
+        return (self.old_label or _spec(self.old), self.new_label or _spec(self.new))
+
+
+def side_labels(old: CompiledRulebook, new: CompiledRulebook, old_given: str, new_given: str) -> tuple[str, str]:
+    """What to call the two sides of a diff: their id@version, or, when both have the same one (a file edited
+    without a new version yet, compared with the library's), the names they were given by."""
+    if _spec(old) != _spec(new):
+        return _spec(old), _spec(new)
+    if old_given != new_given:
+        return old_given, new_given
+    return f"old {old_given}", f"new {new_given}"
+
 
 def diff_rulebooks(old: CompiledRulebook, new: CompiledRulebook, *, population: Sequence[SubjectEntry] | None = None,
-                   as_of: dt.date | None = None, facts: str | None = None) -> DiffReport:
-    """Rule changes from ``old`` to ``new`` and, given a population and a date, their impact."""
+                   as_of: dt.date | None = None, facts: str | None = None,
+                   labels: tuple[str, str] | None = None,
+                   on_subject: Callable[[], None] | None = None) -> DiffReport:
+    """Rule changes from ``old`` to ``new`` and, given a population and a date, their impact.
+
+    ``labels`` name the two sides in the report (default: each one's id@version); ``on_subject`` is called after
+    each subject of the population is evaluated under both (a progress bar).
+    """
     impact = None
     if population is not None:
         if as_of is None:
             raise ValueError("a population impact needs an as-of date")
-        impact = population_impact(population, old, new, as_of, facts=facts)
-    return DiffReport(old, new, tuple(rule_changes(old.source, new.source)), impact)
+        impact = population_impact(population, old, new, as_of, facts=facts, on_subject=on_subject)
+    old_label, new_label = labels if labels is not None else (None, None)
+    return DiffReport(old, new, tuple(rule_changes(old.source, new.source)), impact, old_label, new_label)
 
 
-def _ref(rulebook: CompiledRulebook) -> dict[str, Any]:
+def _ref(rulebook: CompiledRulebook, label: str) -> dict[str, Any]:
     identity = rulebook.identity
-    return {"id": identity.id, "version": identity.version, "title": identity.title,
+    return {"id": identity.id, "version": identity.version, "title": identity.title, "label": label,
             "status": identity.status, "status_wording": identity.status_wording, "digest": rulebook.digest}
 
 
@@ -444,8 +475,8 @@ def impact_data(impact: Impact) -> dict[str, Any]:
 
 def diff_data(report: DiffReport) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "old": _ref(report.old),
-        "new": _ref(report.new),
+        "old": _ref(report.old, report.labels[0]),
+        "new": _ref(report.new, report.labels[1]),
         "same_digest": report.old.digest == report.new.digest,
         "changes": [change.as_dict() for change in report.changes],
     }
@@ -463,9 +494,12 @@ def _spec(rulebook: CompiledRulebook) -> str:
 
 
 def print_diff(report: DiffReport, console: Console) -> None:
-    old, new = _spec(report.old), _spec(report.new)
-    console.print(f"[bold]{old}[/bold] ({report.old.identity.status_wording}, {report.old.digest})", highlight=False)
-    console.print(f"[bold]{new}[/bold] ({report.new.identity.status_wording}, {report.new.digest})", highlight=False)
+    for label, rulebook in zip(report.labels, (report.old, report.new), strict=True):
+        described = f" = {_spec(rulebook)}" if label != _spec(rulebook) else ""
+        console.print(Text.assemble((label, "bold"), f"{described} ({rulebook.identity.status_wording}, "
+                                                     f"{rulebook.digest})"), highlight=False)
+    # the labels may be file names, which rich must not read as markup in the titles and headers below
+    old, new = (escape(label) for label in report.labels)
     meaning = report.meaning_changes
     references = len(report.changes) - len(meaning)
     if report.old.digest == report.new.digest:
@@ -549,7 +583,8 @@ def _band_edges(rulebook: CompiledRulebook) -> list[float]:
                    if bound is not None})
 
 
-def plot_impact(impact: Impact, old: CompiledRulebook, new: CompiledRulebook) -> bytes:
+def plot_impact(impact: Impact, old: CompiledRulebook, new: CompiledRulebook,
+                labels: tuple[str, str] | None = None) -> bytes:
     """Draw the migration matrix and the two score histograms as a PNG; return its bytes.
 
     The histograms use the report's bins, (from, to] like the grade bands, on one scale, with each
@@ -560,7 +595,7 @@ def plot_impact(impact: Impact, old: CompiledRulebook, new: CompiledRulebook) ->
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    old_label, new_label = _spec(old), _spec(new)
+    old_label, new_label = labels if labels is not None else (_spec(old), _spec(new))
     figure = Figure(figsize=(16, 5.5), layout="constrained")
     FigureCanvasAgg(figure)
     matrix_axes, old_axes, new_axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1.15, 1, 1]})

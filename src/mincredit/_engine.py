@@ -18,14 +18,15 @@ import msgspec
 from mincredit._explain import Explainer, WindowTexts
 from mincredit._kernel import Day, Law, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
 from mincredit._results import Evaluation, RulebookRef, SubjectResult
-from mincredit.facts._models import HonourRecord, Subject, ViolationRecord
+from mincredit.facts._models import HonourRecord, PartialSubject, Subject, ViolationRecord
 from mincredit.facts._reading import FactError, SubjectEntry
 
 if TYPE_CHECKING:
     from mincredit._timeline import Analysis
     from mincredit.rules._compiling import CompiledRulebook
 
-__all__ = ["Evaluation", "SubjectResult", "evaluate", "evaluate_subject", "rulebook_errors", "rulebook_ref"]
+__all__ = ["Evaluation", "SubjectResult", "entry_errors", "evaluate", "evaluate_subject", "rulebook_errors",
+           "rulebook_ref"]
 
 PLAIN_VIOLATION_FIELDS = frozenset({"id", "type", "indicator", "tier", "determined_on", "authority", "description"})
 PLAIN_HONOUR_FIELDS = frozenset({"id", "type", "honour", "level", "awarded_on", "valid_until", "authority",
@@ -38,15 +39,20 @@ def rulebook_ref(rulebook: CompiledRulebook) -> RulebookRef:
                        subject_kind=law.kind, digest=law.digest)
 
 
-def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, entry: SubjectEntry | None
-                    ) -> list[FactError]:
+def rulebook_errors(subject: Subject | PartialSubject, rulebook: CompiledRulebook, index: int,
+                    entry: SubjectEntry | None) -> list[FactError]:
     """Facts that are well-formed but mean nothing under this rulebook: another kind of subject, an unknown
     indicator, tier or honour level, a public score the formula does not take, a quantity or correction the
-    rulebook cannot read.  Such a subject is refused with these errors; every path checks this first."""
+    rulebook cannot read.  Such a subject is refused with these errors; every path checks this first.
+
+    Every problem is reported, not the first: each record is checked, and the public score whatever the records
+    say.  A :class:`PartialSubject` (what validated of a subject that did not) gets the same checks but those
+    that need the whole subject (quantities and corrections, read by the analysis)."""
     def problem(message: str, field: str, record_id: str | None = None) -> FactError:
-        return FactError(message, file=entry.file if entry else None, line=entry.line if entry else None,
-                         subject_index=index, uscc=subject.uscc, name=subject.name,
-                         record_id=record_id, field=field)
+        error = FactError(message, file=entry.file if entry else None, line=entry.line if entry else None,
+                          subject_index=index, uscc=subject.uscc, name=subject.name,
+                          record_id=record_id, field=field)
+        return entry.place(error) if entry is not None else error
 
     law = rulebook.law
     errors: list[FactError] = []
@@ -72,15 +78,27 @@ def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, en
         elif isinstance(record, HonourRecord) and record.level not in tables.levels:
             errors.append(problem(f"the honour level {record.level!r} is not defined in rulebook {law.rulebook_id} "
                                   f"{law.version}; its levels are {', '.join(tables.levels)}", "level", record.id))
-    if not errors:
+    if not errors and isinstance(subject, Subject):
+        # The analysis reads quantities and corrections with every record known to the rulebook (a tier it
+        # derives may depend on the other records), so this check waits for the ones above to pass.
         from mincredit._timeline import static_problems
 
         errors.extend(problem(message, field, record_id)
                       for record_id, field, message in static_problems(subject, rulebook.source, rulebook.digest,
                                                                          program=rulebook.program))
-    public = tables.public_problem(subject.public_score, subject.status)
+    public = tables.public_problem(subject.public_score, subject.status) \
+        if not isinstance(subject, PartialSubject) or subject.public_score_valid else None
     if public is not None:
         errors.append(problem(public, "public_score"))
+    return errors
+
+
+def entry_errors(entry: SubjectEntry, rulebook: CompiledRulebook) -> list[FactError]:
+    """Every error of a subject that did not validate: the facts model's, then the rulebook's about what of it
+    did validate (its records that are valid on their own, say), so that a clerk fixes them all in one go."""
+    errors = list(entry.errors)
+    if entry.partial is not None:
+        errors.extend(rulebook_errors(entry.partial, rulebook, entry.index, entry))
     return errors
 
 
@@ -206,7 +224,7 @@ def evaluate(subjects: Iterable[Subject | SubjectEntry], rulebook: CompiledRuleb
         subject: Subject
         if entry is not None:
             if entry.subject is None:
-                errors.extend(entry.errors)
+                errors.extend(entry_errors(entry, rulebook))
                 continue
             subject, position = entry.subject, entry.index
         else:

@@ -77,9 +77,14 @@ def library_version() -> str:
 
 
 def evaluation_record(evaluation: Evaluation, entries: Sequence[SubjectEntry], *,
-                      facts_file: str | None = None, recorded_at: dt.datetime | None = None) -> dict[str, Any]:
-    """The record of one evaluation of ``entries``, as JSON-ready data."""
+                      facts_file: str | None = None, recorded_at: dt.datetime | None = None,
+                      subjects_file: str | None = None) -> dict[str, Any]:
+    """The record of one evaluation of ``entries``, as JSON-ready data (``subjects_file``: the subjects file of a
+    Parquet or CSV records file in two files, named for the auditor who replays it)."""
     moment = recorded_at or dt.datetime.now(dt.UTC)
+    facts: dict[str, Any] = {"file": facts_file, "subjects": len(entries), "digest": facts_digest(entries)}
+    if subjects_file is not None:
+        facts["subjects_file"] = subjects_file
     return {
         "record": RECORD_KIND,
         "format": RECORD_FORMAT,
@@ -88,7 +93,7 @@ def evaluation_record(evaluation: Evaluation, entries: Sequence[SubjectEntry], *
         "rulebook": {"id": evaluation.rulebook.id, "version": evaluation.rulebook.version,
                      "digest": evaluation.rulebook.digest},
         "as_of": evaluation.as_of.isoformat(),
-        "facts": {"file": facts_file, "subjects": len(entries), "digest": facts_digest(entries)},
+        "facts": facts,
         "evaluation": evaluation_data(evaluation),
     }
 
@@ -108,10 +113,11 @@ class ReplayError(Exception):
 
 
 class DigestMismatch(ReplayError):
-    """The facts or the rulebook given are not the ones the record was made with."""
+    """The facts, the rulebook (or, for a population record, the subjects file or the recorded output) given are
+    not the ones the record was made with."""
 
-    def __init__(self, which: Literal["facts", "rulebook"], recorded: str, found: str, detail: str,
-                 hint: str = "") -> None:
+    def __init__(self, which: Literal["facts", "rulebook", "subjects file", "output"], recorded: str, found: str,
+                 detail: str, hint: str = "") -> None:
         self.which = which
         self.recorded = recorded
         self.found = found
@@ -178,6 +184,32 @@ def read_record(path: str | Path) -> EvaluationRecord:
 
 
 # --- replay -----------------------------------------------------------------------------------------
+
+def recorded_rulebook(rulebook_id: str, version: str, digest: str, *, library: RulebookLibrary | None = None,
+                      rulebook: str | Path | None = None) -> CompiledRulebook:
+    """The rulebook a record was made with: its ``id@version`` from the library (or the file or id@version given
+    as ``rulebook``), which must have the recorded digest (:class:`DigestMismatch` names the version that has it,
+    if the library holds one)."""
+    library = library or RulebookLibrary.shipped()
+    spec = str(rulebook) if rulebook is not None else f"{rulebook_id}@{version}"
+    try:
+        compiled = resolve_rulebook(spec, library=library).rulebook
+    except UnknownRulebook as error:
+        raise ReplayError(f"the recorded rulebook cannot be found: {error}; give the rulebook file the "
+                          "record was made with") from None
+    if compiled.digest != digest:
+        source = (f"the rulebook {rulebook}" if rulebook is not None
+                  else f"{spec} in the rulebook library {library.directory}")
+        hint = ""
+        others = [entry.spec for entry in library.with_digest(digest)]
+        if others:
+            hint = f"the recorded digest is that of {', '.join(others)}"
+        elif rulebook is None:
+            hint = ("its meaning was changed without a new version; give the rulebook file the record was "
+                    "made with (replay --rulebook FILE)")
+        raise DigestMismatch("rulebook", digest, compiled.digest, source, hint)
+    return compiled
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -248,6 +280,11 @@ def _by_subject(results: list[Any]) -> dict[str, Any]:
     return keyed
 
 
+def compare_rows(recorded: dict[str, Any], replayed: dict[str, Any]) -> list[Difference]:
+    """Every field where two results of one subject differ (records matched by record id); the subject left blank."""
+    return [Difference("", path, old, new) for path, old, new in _compare(recorded, replayed, "")]
+
+
 def compare_evaluations(recorded: dict[str, Any], replayed: dict[str, Any]) -> list[Difference]:
     """Every difference between two evaluations in their JSON form, subject by subject, field by field.
 
@@ -280,39 +317,25 @@ def compare_evaluations(recorded: dict[str, Any], replayed: dict[str, Any]) -> l
 
 
 def replay(record: EvaluationRecord | str | Path, facts: str | Path | Iterable[SubjectEntry], *,
-           library: RulebookLibrary | None = None, rulebook: str | Path | None = None) -> ReplayOutcome:
+           library: RulebookLibrary | None = None, rulebook: str | Path | None = None,
+           subjects: str | Path | None = None) -> ReplayOutcome:
     """Re-evaluate a record's facts under the record's rulebook version and compare with the record.
 
     ``rulebook`` overrides where the rulebook comes from (a file kept with the record, or another
-    id@version); its digest must still match the record's.  Raises :class:`DigestMismatch` when the
-    facts or the rulebook are not those recorded, :class:`ReplayError` when the record is unusable.
+    id@version); its digest must still match the record's.  ``subjects`` is the subjects file of a Parquet or
+    CSV records file in two files.  Raises :class:`DigestMismatch` when the facts or the rulebook are not those
+    recorded, :class:`ReplayError` when the record is unusable.
     """
     if not isinstance(record, EvaluationRecord):
         record = read_record(record)
-    entries = list(read_facts_file(facts)) if isinstance(facts, str | Path) else list(facts)
+    entries = list(read_facts_file(facts, subjects=subjects)) if isinstance(facts, str | Path) else list(facts)
     found_facts = facts_digest(entries)
     if found_facts != record.facts_digest:
         where = f"the facts file {facts}" if isinstance(facts, str | Path) else "the facts given"
         raise DigestMismatch("facts", record.facts_digest, found_facts,
                              f"{where} ({len(entries)} subjects)")
-    library = library or RulebookLibrary.shipped()
-    spec = str(rulebook) if rulebook is not None else f"{record.rulebook_id}@{record.rulebook_version}"
-    try:
-        compiled = resolve_rulebook(spec, library=library).rulebook
-    except UnknownRulebook as error:
-        raise ReplayError(f"the recorded rulebook cannot be found: {error}; give the rulebook file the "
-                          "record was made with") from None
-    if compiled.digest != record.rulebook_digest:
-        source = (f"the rulebook {rulebook}" if rulebook is not None
-                  else f"{spec} in the rulebook library {library.directory}")
-        hint = ""
-        others = [entry.spec for entry in library.with_digest(record.rulebook_digest)]
-        if others:
-            hint = f"the recorded digest is that of {', '.join(others)}"
-        elif rulebook is None:
-            hint = ("its meaning was changed without a new version; give the rulebook file the record was "
-                    "made with (replay --rulebook FILE)")
-        raise DigestMismatch("rulebook", record.rulebook_digest, compiled.digest, source, hint)
+    compiled = recorded_rulebook(record.rulebook_id, record.rulebook_version, record.rulebook_digest,
+                                 library=library, rulebook=rulebook)
     evaluation = evaluate(entries, compiled, record.as_of)
     # the replayed data goes through JSON exactly as a record's data did, so that types compare alike
     replayed = json.loads(json.dumps(evaluation_data(evaluation), ensure_ascii=False))

@@ -73,12 +73,13 @@ def print_evaluation_table(evaluation: Evaluation, console: Console, *, details:
             console.print(f"  {error.describe()}", highlight=False, markup=False)
 
 
-def deduction_rows(rulebook: CompiledRulebook) -> list[dict[str, str]]:
-    rows = []
+def deduction_rows(rulebook: CompiledRulebook) -> list[dict[str, str | int]]:
+    """One row per tier; the tier a number as in the evaluation output, the points exact decimal text."""
+    rows: list[dict[str, str | int]] = []
     for indicator in rulebook.source.indicators:
         for tier in indicator.tiers:
             rows.append({
-                "indicator": indicator.code, "tier": str(tier.tier), "points": number_text(tier.points),
+                "indicator": indicator.code, "tier": tier.tier, "points": number_text(tier.points),
                 "indicator_title": indicator.title, "wording": tier.wording,
             })
     return rows
@@ -101,6 +102,6 @@ def deduction_table_text(rulebook: CompiledRulebook, fmt: str, console: Console 
                           ("indicator title", "left"), ("tier wording", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in rows:
-        table.add_row(*row.values())
+        table.add_row(*(str(value) for value in row.values()))
     console.print(table)
     return None

@@ -2,7 +2,8 @@
 
 A scenario file is YAML::
 
-    rulebook: ID                    # a rulebook id of the library, or a rulebook path relative to this file
+    rulebook: ID                    # an id (or id@version) of the library, or a rulebook path relative to this file
+    library: ..                     # optional: the library folder the id is found in, relative to this file
     scenarios:
       - name: what the scenario shows
         as_of: YYYY-MM-DD
@@ -19,25 +20,34 @@ A scenario file is YAML::
 ``mincredit test`` runs them, reports each failure with the expected and the
 actual value and the explanation of the actual result, and with
 ``--coverage`` lists the tiers, honour levels and grade bands no scenario exercises.
+
+A rulebook id is found in the library of the file drafters are editing, never silently in the installed copy:
+the file's ``library:``; else the library given to the run (``mincredit test --library DIR``); else the library
+the scenario file sits in (the nearest folder above it holding ``ID.yaml`` or ``history/ID@….yaml``:
+``rulebooks/`` for ``rulebooks/scenarios/x.yaml``; the search stops at the project's root, whose configured
+library it takes); else the fallback given (the project's library of the current folder); else the installed
+rulebooks, with a note saying so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mincredit._engine import SubjectResult, evaluate
 from mincredit._yaml import SourceMap, YamlReadError, decode_utf8, read_yaml
-from mincredit.facts._types import digits_as_text
+from mincredit.facts._types import DigitsAsText
 from mincredit.facts._validating import FactError, SubjectEntry, validate_subject
 from mincredit.rules._compiling import CompiledRulebook, RulebookInvalid
+from mincredit.rules._files import library_beside, shipped_rulebook_dir
 from mincredit.rules._loading import RulebookError, dotted
-from mincredit.rules._registry import UnknownRulebook, load_rulebook
+from mincredit.rules._registry import LibraryError, RulebookLibrary, UnknownRulebook, load_rulebook
 
 
 class _Strict(BaseModel):
@@ -45,7 +55,7 @@ class _Strict(BaseModel):
 
 
 class Expectation(_Strict):
-    uscc: Annotated[str, BeforeValidator(digits_as_text)]
+    uscc: Annotated[str, DigitsAsText]
     grade: str | None = None
     score: Decimal | None = None
     deductions: Decimal | None = None
@@ -71,6 +81,7 @@ class Scenario(_Strict):
 
 class ScenarioFile(_Strict):
     rulebook: str
+    library: str | None = Field(default=None, description="the library folder, relative to the scenario file")
     scenarios: list[Scenario] = Field(min_length=1)
 
 
@@ -127,6 +138,16 @@ class TestRun:
     passed: int = 0
     failures: list[Failure] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
+    notes: list[str] = field(default_factory=list)
+    """Where a rulebook id was found other than beside its scenario file (the installed copy, say)."""
+    libraries: dict[Path, RulebookLibrary] = field(default_factory=dict)
+    """Every library the run found rulebook ids in, by folder (each read and compiled once)."""
+
+    def library(self, directory: Path) -> RulebookLibrary:
+        key = directory.resolve()
+        if key not in self.libraries:
+            self.libraries[key] = RulebookLibrary(key)
+        return self.libraries[key]
 
 
 def _text(value: Decimal | None) -> str:
@@ -186,11 +207,41 @@ def _compare_measures(expect: Expectation, result: SubjectResult) -> list[str]:
     return problems
 
 
-def _resolve_rulebook(spec: str, scenario_file: Path, as_of: dt.date) -> CompiledRulebook:
+def _resolve_rulebook(spec: str, scenario_file: Path, as_of: dt.date, library: RulebookLibrary | None
+                      ) -> CompiledRulebook:
     """A path is relative to the scenario file; an id is the version in force on the scenario's date."""
     if spec.endswith((".yaml", ".yml")) or "/" in spec:
         return load_rulebook(scenario_file.parent / spec)
-    return load_rulebook(spec, as_of=as_of)
+    return load_rulebook(spec, as_of=as_of, library=library)
+
+
+def _library_of(path: Path, parsed: ScenarioFile, run: TestRun, given: Path | None, fallback: Path | None
+                ) -> RulebookLibrary | None:
+    """The library a scenario file's rulebook id is found in (see the module docstring); None for a rulebook path.
+    Raises UnknownRulebook for a ``library:`` that is not a folder."""
+    spec = parsed.rulebook
+    if spec.endswith((".yaml", ".yml")) or "/" in spec:
+        return None
+    if parsed.library is not None:
+        directory = path.parent / parsed.library
+        if not directory.is_dir():
+            raise UnknownRulebook(f"library: {parsed.library} is not a folder (it is read relative to the scenario "
+                                  f"file: {directory})")
+        return run.library(directory)
+    if given is not None:
+        return run.library(given)
+    beside = library_beside(path, spec.split("@", 1)[0])
+    if beside is not None:
+        return run.library(beside)
+    installed = shipped_rulebook_dir()
+    chosen = fallback if fallback is not None else installed
+    if chosen.resolve() != installed.resolve() or fallback is None:
+        whose = "the project's library" if fallback is not None else "the installed rulebooks"
+        note = (f"{path}: rulebook {spec!r} is found in {whose}, {chosen}: no library holds it beside the scenario "
+                "file (name one with library: in the file, or mincredit test --library DIR)")
+        if note not in run.notes:
+            run.notes.append(note)
+    return run.library(chosen)
 
 
 def _run_scenario(scenario: Scenario, index: int, rulebook: CompiledRulebook, file: str,
@@ -245,8 +296,10 @@ def _run_scenario(scenario: Scenario, index: int, rulebook: CompiledRulebook, fi
         run.passed += 1
 
 
-def run_scenario_file(path: Path, run: TestRun) -> None:
-    """Run every scenario of one file into ``run``; a file that cannot be used is one failure."""
+def run_scenario_file(path: Path, run: TestRun, *, library: Path | None = None, fallback: Path | None = None) -> None:
+    """Run every scenario of one file into ``run``; a file that cannot be used is one failure.  ``library`` is the
+    library its rulebook id is found in unless the file names one; ``fallback`` the one taken when no library holds
+    it beside the file (default: the installed rulebooks)."""
     file = str(path)
     try:
         document = read_yaml(decode_utf8(path.read_bytes()))
@@ -265,11 +318,17 @@ def run_scenario_file(path: Path, run: TestRun) -> None:
             run.failures.append(Failure(file, document.source_map.locate(loc).line, "(file)",
                                         f"{dotted(loc)}: {detail['msg']}"))
         return
+    try:
+        held = _library_of(path, parsed, run, library, fallback)
+    except UnknownRulebook as error:
+        run.scenarios += len(parsed.scenarios)
+        run.failures.append(Failure(file, document.source_map.locate(("library",)).line, "(file)", str(error)))
+        return
     for index, scenario in enumerate(parsed.scenarios):
         run.scenarios += 1
         try:
-            rulebook = _resolve_rulebook(parsed.rulebook, path, scenario.as_of)
-        except (UnknownRulebook, RulebookError, RulebookInvalid) as error:
+            rulebook = _resolve_rulebook(parsed.rulebook, path, scenario.as_of, held)
+        except (UnknownRulebook, RulebookError, RulebookInvalid, LibraryError) as error:
             run.failures.append(Failure(file, document.source_map.locate(("rulebook",)).line, scenario.name,
                                         str(error)))
             continue
@@ -287,8 +346,13 @@ def scenario_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run_scenarios(paths: list[Path]) -> TestRun:
+def run_scenarios(paths: list[Path], *, library: Path | None = None, fallback: Path | None = None,
+                  on_file: Callable[[Path], None] | None = None) -> TestRun:
+    """Run every scenario file the paths name (``library``, ``fallback``: see :func:`run_scenario_file`);
+    ``on_file`` is called after each file (a progress bar)."""
     run = TestRun()
     for path in scenario_files(paths):
-        run_scenario_file(path, run)
+        run_scenario_file(path, run, library=library, fallback=fallback)
+        if on_file is not None:
+            on_file(path)
     return run

@@ -68,8 +68,8 @@ def test_each_bad_subject_is_reported_and_the_good_one_evaluated(broken_file: Pa
     assert [r.name for r in evaluation.results] == ["好的矿业公司"]
     assert evaluation.results[0].score == Decimal("962.47")
     described = [e.describe() for e in evaluation.errors]
-    assert len(described) == 6, described
-    by_name = {e.name: e for e in evaluation.errors}
+    assert len(described) == 7, described     # the misspelt field's subject also lacks its public score
+    by_name = {e.name: e for e in evaluation.errors if e.field != "public_score" or e.name != "拼写错误公司"}
     check = by_name["校验码错误公司"]
     assert (check.field, check.line, check.subject_index) == ("uscc", 6, 1)
     assert "check character" in check.message and "'6'" in check.message
@@ -82,6 +82,7 @@ def test_each_bad_subject_is_reported_and_the_good_one_evaluated(broken_file: Pa
     assert score.field == "public_score" and "outside the range the formula takes, 0 to 1000" in score.message
     unknown = by_name["拼写错误公司"]
     assert unknown.field == "public_scor" and "not a known field" in unknown.message and unknown.line == 30
+    assert [e.field for e in evaluation.errors if e.name == "拼写错误公司"] == ["public_scor", "public_score"]
     wrong_kind = by_name["中介指标错用公司"]
     assert (wrong_kind.record_id, wrong_kind.field) == ("x-1", "indicator")
     assert "no indicator A05 in rulebook miner" in wrong_kind.message
@@ -201,3 +202,40 @@ def test_the_fast_uscc_check_agrees_with_the_worded_one(code: str):
     from mincredit.facts._uscc import is_valid_uscc
 
     assert is_valid_uscc(code) == (uscc_problem(code) is None)
+
+
+DUPLICATE_AND_TIERS = """\
+subjects:
+  - uscc: 91150100MA0Q3F9X1W
+    name: 多处错误公司
+    kind: miner
+    public_score: 1200
+    records:
+      - {id: v-1, type: violation, indicator: M03, tier: 9, determined_on: 2023-05-10}
+      - {id: v-1, type: violation, indicator: M99, tier: 1, determined_on: 2023-05-10}
+      - {id: v-2, type: violation, indicator: M03, tier: 1, determined_on: 2023-13-10}
+      - {id: h-1, type: honour, honour: 绿色矿山, level: county, awarded_on: 2023-01-01}
+"""
+
+
+def test_every_problem_of_a_subject_is_reported_at_once(tmp_path: Path):
+    """A duplicate record id no longer hides the rulebook's errors: the records that are valid on their own are
+    checked against the rulebook too, and the public score against the formula's range."""
+    path = tmp_path / "facts.yaml"
+    path.write_text(DUPLICATE_AND_TIERS, encoding="utf-8")
+    evaluation = evaluate(read_facts_file(path), shipped("miner"), dt.date(2024, 6, 30))
+    assert evaluation.results == []
+    found = [(e.record_id, e.field) for e in evaluation.errors]
+    assert found == [("v-2", "determined_on"), (None, None), ("v-1", "tier"), ("v-1", "indicator"),
+                     ("h-1", "level"), (None, "public_score")], found
+    assert "'v-1' is used twice" in evaluation.errors[1].message
+    assert "no tier 9" in evaluation.errors[2].message and "no indicator M99" in evaluation.errors[3].message
+    assert all(e.subject_index == 0 and e.name == "多处错误公司" for e in evaluation.errors)
+    assert evaluation.errors[0].line == 9 and {e.line for e in evaluation.errors[1:]} == {2}   # as for any subject
+
+
+def test_a_subject_without_a_valid_kind_gets_no_rulebook_check(tmp_path: Path):
+    path = tmp_path / "facts.yaml"
+    path.write_text(DUPLICATE_AND_TIERS.replace("kind: miner", "kind: Miner"), encoding="utf-8")
+    evaluation = evaluate(read_facts_file(path), shipped("miner"), dt.date(2024, 6, 30))
+    assert {e.field for e in evaluation.errors} == {"kind", "determined_on", None}    # None: the id used twice

@@ -234,3 +234,20 @@ def test_shipped_rulebook_changed_without_new_version(tmp_path: Path, capsys: py
     code, out, _ = run(capsys, "--against", str(RULEBOOKS), str(edited))
     assert code == 1
     assert [line.split(" ")[1] for line in out.splitlines()[:-1]] == ["V001"]
+
+
+def test_explain_with_a_path_lints_it_and_explains_the_codes_found(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lint --explain rulebooks/`: argparse hands the path to --explain, whose CODE is optional; it is linted."""
+    from mincredit.lint._codes import explain
+
+    code, out, err = run(capsys, "--explain", str(RULEBOOKS))
+    assert (code, out, err) == (0, "2 files checked, no findings.\n", "")
+    case = CASES / "G001-gap-at-900.yaml"
+    code, out, _ = run(capsys, "--explain", str(case))
+    assert code == 1 and f"{case}:" in out and "G001" in out and out.endswith(explain("G001"))
+    code, out, _ = run(capsys, str(case), "--explain")                  # the same, the other way round
+    assert code == 1 and out.endswith(explain("G001"))
+    code, _, err = run(capsys, "--explain", "G001", str(case))
+    assert code == 2 and "not both" in err
+    code, _, err = run(capsys, "--explain", str(case), "--format", "json")
+    assert code == 2 and "goes with --format text" in err

@@ -145,6 +145,14 @@ def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: P
     assert "the record id 'h-1' is used twice" in joined
     assert f"row {first_bad + 7}" in joined and "differs from the subject's first row" in joined
     assert len(errors) == 6
+    assert document_errors(tmp_path / "facts.csv") == errors
+
+
+def document_errors(path: Path, subjects: Path | None = None) -> list[str]:
+    """The errors of a columnar file read as any facts file is (the document outputs): the batch run's, row for
+    row."""
+    evaluation = evaluate(read_facts_file(path, subjects=subjects), RULEBOOK, AS_OF)
+    return [error.describe() for error in evaluation.errors]
 
 
 def test_split_subjects_are_errors_naming_the_rows(tmp_path: Path) -> None:
@@ -163,6 +171,7 @@ def test_split_subjects_are_errors_naming_the_rows(tmp_path: Path) -> None:
     assert [g[0] for g in got] == [s["uscc"] for s in subjects[1:]]
     assert len(errors) == 2 and all("rows are not together" in e for e in errors)
     assert f"row {len(rest) + 2}" in errors[0] and "row 1" in errors[1]
+    assert document_errors(tmp_path / "facts.parquet") == errors
 
 
 def test_two_file_layout(tmp_path: Path) -> None:
@@ -184,6 +193,7 @@ def test_two_file_layout(tmp_path: Path) -> None:
         assert [g[0] for g in got] == [s["uscc"] for s in order]
         assert sorted(got) == sorted(expected)
         assert len(errors) == 1 and "is not in the subjects file" in errors[0]
+        assert document_errors(tmp_path / "records.parquet", tmp_path / "subjects.parquet") == errors
     with pytest.raises(FactsFileError, match="subject columns belong there"):
         run(_with_subject_column(tmp_path, record_table), tmp_path, subjects=tmp_path / "subjects.parquet")
 

@@ -239,3 +239,12 @@ def test_resolving_one_version_reads_only_the_others_identity(tmp_path: Path) ->
     assert old.version == "2020-draft" and old.end == dt.date(2025, 11, 30)
     with pytest.raises(RulebookError):
         library.resolve("miner", as_of=dt.date(2024, 6, 30))                 # loaded when it is asked for
+
+
+def test_the_summary_counts_in_words() -> None:
+    from mincredit._population.run import BatchSummary
+
+    summary = BatchSummary(subjects=1, error_subjects=1, errors=1)
+    assert "1 with errors (1 error line);" in summary.describe()
+    summary.errors = 2
+    assert "(2 error lines)" in summary.describe()

@@ -244,3 +244,18 @@ def test_the_engine_subject_checks_the_digest_of_what_it_loads() -> None:
     evaluator = Evaluator(Source(miner.law, lambda: agency), AS_OF, explain=False)
     with pytest.raises(RuntimeError, match="digest"):
         evaluator.rulebook  # noqa: B018 - the property loads the rulebook
+
+
+def test_the_default_folder_is_the_platforms_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without MINCREDIT_CACHE_DIR the folder is platformdirs' user cache folder: on Linux, XDG's."""
+    import platformdirs
+
+    from mincredit.rules._cache import default_cache_directory
+
+    monkeypatch.delenv("MINCREDIT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_directory() == platformdirs.user_cache_path("mincredit", appauthor=False)
+    if sys.platform.startswith("linux"):
+        assert default_cache_directory() == tmp_path / "mincredit"
+    monkeypatch.setenv("MINCREDIT_CACHE_DIR", "off")
+    assert default_cache_directory() is None

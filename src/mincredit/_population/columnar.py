@@ -49,7 +49,7 @@ from mincredit._population.arrow import (
 from mincredit._population.evaluator import UnitOutcome, Worker, count
 from mincredit._population.write import Header
 from mincredit._results import Outcome, SubjectErrors, SubjectResult
-from mincredit.facts._reading import FactError, FactsFileError
+from mincredit.facts._reading import FactError, FactsFileError, RowPlaces, SubjectEntry
 
 if TYPE_CHECKING:
     from mincredit.rules._compiling import CompiledRulebook
@@ -555,7 +555,33 @@ def _clean(value: Any) -> Any:
 
 def _reference_run(unit: ColumnarUnit, worker: Worker, rows: list[dict[str, Any]], numbers: list[int],
                    index: int) -> Outcome:
-    """One subject's rows through the facts model and the engine (or its layout error)."""
+    """One subject's rows evaluated (or its layout error).  A canonical plain subject is scored as its JSON line
+    would be (no model, and no rulebook to load for it); anything else goes to the facts model, which accepts it
+    exactly or says why not, naming rows."""
+    data = _subject_data(unit, rows, numbers, index)
+    if isinstance(data, SubjectEntry):
+        return worker.evaluator.entry(data)
+    raw, places = data
+    return worker.evaluator.raw(raw, index, file=places.subject_file, line=None, plain=True, rows=places)
+
+
+def reference_entry(unit: ColumnarUnit, rows: list[dict[str, Any]], numbers: list[int], index: int) -> SubjectEntry:
+    """One subject's rows as a facts-format mapping validated by the facts model (or the layout error that stops
+    it), with the rows its errors name."""
+    from mincredit.facts._validating import validate_subject
+
+    data = _subject_data(unit, rows, numbers, index)
+    if isinstance(data, SubjectEntry):
+        return data
+    raw, places = data
+    return validate_subject(raw, file=places.subject_file, index=index, line=None, rows=places)
+
+
+def _subject_data(unit: ColumnarUnit, rows: list[dict[str, Any]], numbers: list[int], index: int
+                  ) -> tuple[dict[str, Any], RowPlaces] | SubjectEntry:
+    """One subject's rows as a facts-format mapping with the rows its errors would name, or the layout error that
+    stops it (rows not together, a subject twice in the subjects file or missing from it, subject columns that
+    differ between its rows)."""
     first = rows[0]
     subject_row = first.get(SUBJECT_ROW)
     # Where a problem with the subject's own fields is: its row in the subjects file, or its first row here.
@@ -565,8 +591,9 @@ def _reference_run(unit: ColumnarUnit, worker: Worker, rows: list[dict[str, Any]
     uscc = "" if uscc_value is None else uscc_value if isinstance(uscc_value, str) else repr(uscc_value)
     name = first.get("name") if isinstance(first.get("name"), str) else None
 
-    def layout(message: str, at: int | None = numbers[0], file: str | None = unit.file) -> SubjectErrors:
-        return SubjectErrors(index, (FactError(message, file, None, index, uscc or None, name, row=at),))
+    def layout(message: str, at: int | None = numbers[0], file: str | None = unit.file) -> SubjectEntry:
+        return SubjectEntry(index, file, None, None,
+                            (FactError(message, file, None, index, uscc or None, name, row=at),))
 
     split = unit.splits.get(uscc)
     if split is not None:
@@ -605,16 +632,31 @@ def _reference_run(unit: ColumnarUnit, worker: Worker, rows: list[dict[str, Any]
             records.append(record)
             record_rows.setdefault(str(record.get("id")), number)
     raw["records"] = records
-    # A canonical plain subject is scored as its JSON line would be (no model, and no rulebook to load for it);
-    # anything else goes to the facts model, which accepts it exactly or says why not.
-    outcome = worker.evaluator.raw(raw, index, file=subject_file, line=None, plain=True)
-    if isinstance(outcome, SubjectErrors):
-        return SubjectErrors(index, tuple(
-            dataclasses.replace(error, file=unit.file, line=None, row=record_rows.get(error.record_id, numbers[0]))
-            if error.record_id is not None and not unit.subjects_only
-            else dataclasses.replace(error, file=subject_file, line=None, row=row)
-            for error in outcome.errors))
-    return outcome
+    return raw, RowPlaces(unit.file, numbers[0], subject_file, row, record_rows, unit.subjects_only)
+
+
+def unit_entries(unit: ColumnarUnit) -> Iterator[SubjectEntry]:
+    """Every subject of a unit as :func:`reference_entry` gives it, in order."""
+    table = unit.table
+    starts = unit.starts if unit.starts is not None else arrow.run_starts(arrow.uscc_text(table.column("uscc")))
+    ends = np.append(starts[1:], table.num_rows)
+    values = arrow.decoded(table).to_pylist()
+    for run, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        numbers = list(range(unit.first_row + start, unit.first_row + end))
+        yield reference_entry(unit, values[start:end], numbers, unit.first_index + run)
+
+
+def read_columnar_facts(path: Path, subjects: Path | None = None) -> Iterator[SubjectEntry]:
+    """Every subject of a Parquet or CSV facts file (``subjects``: the subjects file of the two-file layout), each
+    validated by the facts model or with its errors naming rows, in order: what :func:`mincredit.read_facts_file`
+    gives for any other format, so that a columnar file goes wherever a facts file goes.  Memory: one batch of rows
+    at a time, and the uscc of every subject (the check that each subject's rows are together)."""
+    reader = _Reader(path, records_file=subjects is not None)
+    table = SubjectsTable(subjects) if subjects is not None else None
+    splits = find_split_subjects(reader)
+    for unit in _units(reader, table, splits, False):
+        yield from unit_entries(unit)
+
 
 
 

@@ -19,7 +19,7 @@ from mincredit._kernel import Day, Law, Tables
 from mincredit._population.plain import PlainScorer
 from mincredit._population.write import Encoder, Header, OutputFormat
 from mincredit._results import Outcome, SubjectErrors, SubjectResult
-from mincredit.facts._reading import FactError, SubjectEntry
+from mincredit.facts._reading import FactError, RowPlaces, SubjectEntry
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -74,7 +74,11 @@ class Evaluator:
     def entry(self, entry: SubjectEntry) -> Outcome:
         """A subject read and validated by the facts model (or the errors that stopped it)."""
         if entry.subject is None:
-            return SubjectErrors(entry.index, entry.errors)
+            if entry.partial is None:
+                return SubjectErrors(entry.index, entry.errors)
+            from mincredit._engine import entry_errors
+
+            return SubjectErrors(entry.index, tuple(entry_errors(entry, self.rulebook)))
         return self.subject(entry.subject, entry.index, entry)
 
     def subject(self, subject: Subject, index: int, entry: SubjectEntry | None = None) -> Outcome:
@@ -83,12 +87,14 @@ class Evaluator:
         outcome = checked_result(subject, self.rulebook, self.as_of, index, entry, self.explain)
         return SubjectErrors(index, tuple(outcome)) if isinstance(outcome, list) else outcome
 
-    def raw(self, raw: Any, index: int, *, file: str | None, line: int | None, plain: bool = False) -> Outcome:
+    def raw(self, raw: Any, index: int, *, file: str | None, line: int | None, plain: bool = False,
+            rows: RowPlaces | None = None) -> Outcome:
         """A subject given as plain data: validated by the facts model, then evaluated.
 
         With ``plain``, data that came from elsewhere than a JSON line the plain path already refused is first
         written as JSON and offered to the plain path, which takes a canonical plain subject exactly as the model
-        would; anything else (another type, a field in another form) goes to the model as it was given.
+        would; anything else (another type, a field in another form) goes to the model as it was given.  ``rows``:
+        the rows of a columnar file that its errors name.
         """
         if plain and type(raw) is dict:
             try:
@@ -99,7 +105,7 @@ class Evaluator:
                 return scored[0]
         from mincredit.facts._validating import validate_subject
 
-        return self.entry(validate_subject(raw, file=file, index=index, line=line))
+        return self.entry(validate_subject(raw, file=file, index=index, line=line, rows=rows))
 
 
 @dataclass

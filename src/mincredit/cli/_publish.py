@@ -27,7 +27,7 @@ COMMANDS = {
 
 def add_publish_parsers(commands: Any) -> None:
     """Register ``publish`` and ``publish-verify`` on the subcommands of the ``mincredit`` parser."""
-    from mincredit.cli._common import parse_date, parse_quarter
+    from mincredit.cli._common import add_library_option, parse_date, parse_quarter
 
     publish = commands.add_parser("publish", help=COMMANDS["publish"])
     publish.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
@@ -41,7 +41,7 @@ def add_publish_parsers(commands: Any) -> None:
                          help="folder to write into: new, empty, or holding an earlier publication to replace")
     publish.add_argument("--previous", metavar="DIR",
                          help="an earlier publication's folder: also publish what changed since it")
-    publish.add_argument("--library", metavar="DIR", help="rulebook library folder instead of the shipped one")
+    add_library_option(publish)
     publish.set_defaults(handler=run_publish)
 
     verify = commands.add_parser("publish-verify", help=COMMANDS["publish-verify"])
@@ -50,7 +50,7 @@ def add_publish_parsers(commands: Any) -> None:
     verify.add_argument("--previous", metavar="DIR", help="the earlier publication it was compared with")
     verify.add_argument("--rulebook", help="the rulebook file (or id@version) to replay with, instead of the "
                                            "manifest's version from the library; its digest must match")
-    verify.add_argument("--library", metavar="DIR", help="rulebook library folder instead of the shipped one")
+    add_library_option(verify)
     verify.set_defaults(handler=run_publish_verify)
 
 

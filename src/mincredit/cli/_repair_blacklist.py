@@ -28,23 +28,25 @@ from mincredit.facts._validating import FactError
 
 def add_measure_parsers(commands: Any) -> None:
     """Register ``repair`` and ``blacklist`` on the subcommands of the ``mincredit`` parser."""
-    from mincredit.cli._common import parse_date
+    from mincredit.cli._common import add_library_option, parse_date
 
     repair = commands.add_parser("repair", help="may a record of bad information be repaired on application, from when")
-    repair.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
+    repair.add_argument("facts", help="facts file (.yaml, .json, .jsonl, .parquet, .csv)")
     repair.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
     repair.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="the day asked about")
     repair.add_argument("--record", required=True, help="the id of the record of bad information")
     repair.add_argument("--subject", metavar="USCC", help="the subject, when several subjects have that record id")
     repair.add_argument("--format", choices=("text", "json"), default="text")
+    add_library_option(repair)
     repair.set_defaults(handler=run_repair)
 
     blacklist = commands.add_parser("blacklist", help="serious-blacklist proposals, listings, procedure checks and "
                                                       "removal dates")
-    blacklist.add_argument("facts", help="facts file (.yaml, .json, .jsonl)")
+    blacklist.add_argument("facts", help="facts file (.yaml, .json, .jsonl, .parquet, .csv)")
     blacklist.add_argument("--rulebook", required=True, help="rulebook id, id@version, or rulebook file path")
     blacklist.add_argument("--as-of", required=True, type=parse_date, dest="as_of", help="evaluation date")
     blacklist.add_argument("--format", choices=("text", "json"), default="text")
+    add_library_option(blacklist)
     blacklist.set_defaults(handler=run_blacklist)
 
 
@@ -53,9 +55,9 @@ def _date(value: dt.date | None) -> str | None:
 
 
 def run_repair(args: argparse.Namespace) -> int:
-    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, UsageProblem, _read_facts, resolve_or_fail
+    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, UsageProblem, _library, _read_facts, resolve_or_fail
 
-    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of).rulebook
+    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args)).rulebook
     entries = _read_facts(args.facts)
     holders = [entry for entry in entries if entry.subject is not None
                and any(record.id == args.record for record in entry.subject.records)
@@ -88,9 +90,9 @@ def run_repair(args: argparse.Namespace) -> int:
 
 
 def run_blacklist(args: argparse.Namespace) -> int:
-    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, _read_facts, resolve_or_fail
+    from mincredit.cli._common import EXIT_OK, EXIT_PROBLEMS, _library, _read_facts, resolve_or_fail
 
-    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of).rulebook
+    rulebook = resolve_or_fail(args.rulebook, as_of=args.as_of, library=_library(args)).rulebook
     evaluation = evaluate(_read_facts(args.facts), rulebook, args.as_of)
     failed = any(not check.ok for result in evaluation.results for status in result.listings
                  for check in status.checks)

@@ -7,11 +7,12 @@ fields are rejected so a misspelt field is never silently ignored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
     StringConstraints,
     field_validator,
@@ -31,7 +32,7 @@ from mincredit.facts._records import (
     Role,
     StatutoryGround,
 )
-from mincredit.facts._types import FactModel, Label, digits_as_text
+from mincredit.facts._types import DigitsAsText, FactModel, Label
 from mincredit.facts._uscc import uscc_problem
 
 
@@ -88,7 +89,7 @@ Record = Annotated[ViolationRecord | HonourRecord | JudgmentRefusal | StatutoryG
 class Subject(FactModel):
     """A mining-rights holder or an agency, identified by its 统一社会信用代码."""
 
-    uscc: Annotated[str, BeforeValidator(digits_as_text)]
+    uscc: Annotated[str, DigitsAsText]
     name: Annotated[str, StringConstraints(min_length=1)]
     kind: Identifier
     status: Literal["active", "dissolved"] = "active"
@@ -117,15 +118,45 @@ class Subject(FactModel):
 
     @model_validator(mode="after")
     def _unique_record_ids(self) -> Subject:
-        seen: set[str] = set()
-        for record in self.records:
-            if record.id in seen:
-                raise ValueError(f"the record id {record.id!r} is used twice; every record needs its own id")
-            seen.add(record.id)
+        twice = repeated_ids(record.id for record in self.records)
+        if twice:
+            raise ValueError(duplicate_id_message(twice[0]))
         return self
+
+
+def repeated_ids(ids: Iterable[str]) -> list[str]:
+    """The record ids used more than once, in the order of their second use."""
+    seen: set[str] = set()
+    twice: list[str] = []
+    for record_id in ids:
+        if record_id in seen and record_id not in twice:
+            twice.append(record_id)
+        seen.add(record_id)
+    return twice
+
+
+def duplicate_id_message(record_id: str) -> str:
+    return f"the record id {record_id!r} is used twice; every record needs its own id"
 
 
 class FactsDocument(FactModel):
     """A facts file: a list of subjects."""
 
     subjects: list[Subject]
+
+
+@dataclass(frozen=True)
+class PartialSubject:
+    """What of a subject that failed validation is valid: its kind, and, where they validated, its status and public
+    score, and the records that are valid on their own.  Never evaluated; the rulebook's checks read it, so that a
+    subject with a duplicate record id (say) is also told about its unknown tiers, not only after a second try."""
+
+    uscc: str | None
+    name: str | None
+    kind: str
+    status: Literal["active", "dissolved"]
+    public_score: Decimal | None
+    public_score_valid: bool
+    """False when the status or the public score did not validate: the rulebook's range check is then not made
+    (the validation error already says what is wrong)."""
+    records: tuple[Record, ...]

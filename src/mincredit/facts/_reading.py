@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mincredit.facts._models import Subject
+    from mincredit.facts._models import PartialSubject, Subject
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,32 @@ class FactError:
 
 
 @dataclass(frozen=True)
+class RowPlaces:
+    """Where the facts of a subject read from a columnar file (Parquet, CSV) are, so that every error about it,
+    the facts model's or the rulebook's, names a row: a record's own row, or the subject's row."""
+
+    file: str
+    """The records file."""
+    first_row: int
+    """The subject's first row in the records file (1-based, the header not counted)."""
+    subject_file: str
+    """The file of the subject's own fields: the records file, or the subjects file of the two-file layout."""
+    subject_row: int
+    """The subject's row in ``subject_file``."""
+    record_rows: dict[str, int] = field(default_factory=dict)
+    """Record id → the row it is on in the records file."""
+    subjects_only: bool = False
+    """A subject of the subjects file that no record row mentions."""
+
+    def place(self, error: FactError) -> FactError:
+        """The error, naming the row it is about (and no line)."""
+        if error.record_id is not None and not self.subjects_only:
+            return replace(error, file=self.file, line=None,
+                           row=self.record_rows.get(error.record_id, self.first_row))
+        return replace(error, file=self.subject_file, line=None, row=self.subject_row)
+
+
+@dataclass(frozen=True)
 class SubjectEntry:
     """A subject read from a file, valid or not, with its place in the file."""
 
@@ -67,6 +93,14 @@ class SubjectEntry:
     line: int | None
     subject: Subject | None
     errors: tuple[FactError, ...] = ()
+    rows: RowPlaces | None = None
+    """For a subject read from a Parquet or CSV file: the rows its errors name."""
+    partial: PartialSubject | None = None
+    """For a subject that did not validate: what of it did (its kind, status, public score and the records that
+    are valid on their own), which the rulebook's checks still read, so that every problem is reported at once."""
+
+    def place(self, error: FactError) -> FactError:
+        return self.rows.place(error) if self.rows is not None else error
 
 
 class FactsFileError(Exception):

@@ -15,9 +15,11 @@ def digits_as_text(value: object) -> object:
     return value
 
 
+# json_schema_input_type: `mincredit schema` tells editors an all-digit id written as a YAML number is accepted
+DigitsAsText = BeforeValidator(digits_as_text, json_schema_input_type=str | int)
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 """A text that must not be empty; surrounding spaces are trimmed."""
-Label = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+Label = Annotated[str, DigitsAsText, StringConstraints(min_length=1, strip_whitespace=True)]
 """An id or a code: text, even when written as digits."""
 
 

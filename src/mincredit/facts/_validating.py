@@ -13,21 +13,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from mincredit._yaml import SourceMap, YamlReadError, decode_utf8, read_yaml
-from mincredit.facts._models import Record, Subject
+from mincredit.facts._models import (
+    PartialSubject,
+    Record,
+    Subject,
+    duplicate_id_message,
+    repeated_ids,
+)
 from mincredit.facts._reading import (
     SURROGATE_ESCAPE,
     FactError,
     FactsFileError,
+    RowPlaces,
     SubjectEntry,
     facts_format,
     iter_jsonl_lines,
     lone_surrogate_error,
     parse_jsonl_line,
 )
+from mincredit.facts._types import digits_as_text
 
 __all__ = [
     "RECORD_TYPES",
@@ -125,16 +133,75 @@ def subject_errors(
 
 def validate_subject(raw: Any, *, file: str | None, index: int, line: int | None,
                      source_map: SourceMap | None = None,
-                     base_path: tuple[str | int, ...] = ()) -> SubjectEntry:
+                     base_path: tuple[str | int, ...] = (), rows: RowPlaces | None = None) -> SubjectEntry:
+    """A subject as the facts model validates it, or every error found, each naming where it is (``rows``: the
+    rows of a subject read from a Parquet or CSV file)."""
     if not isinstance(raw, dict):
-        return SubjectEntry(index, file, line, None, (FactError(
-            "a subject must be a mapping of fields (uscc, name, kind, …)", file, line, index),))
+        return SubjectEntry(index, file, line, None, (_placed(FactError(
+            "a subject must be a mapping of fields (uscc, name, kind, …)", file, line, index), rows),), rows)
     try:
         subject = Subject.model_validate(raw)
     except ValidationError as error:
-        return SubjectEntry(index, file, line, None, tuple(subject_errors(
-            error, raw, file=file, index=index, line=line, source_map=source_map, base_path=base_path)))
-    return SubjectEntry(index, file, line, subject)
+        errors = subject_errors(error, raw, file=file, index=index, line=line, source_map=source_map,
+                                base_path=base_path)
+        errors.extend(_duplicates_behind(errors, raw, file=file, index=index, line=line))
+        return SubjectEntry(index, file, line, None, tuple(_placed(e, rows) for e in errors), rows, _partial(raw))
+    return SubjectEntry(index, file, line, subject, rows=rows)
+
+
+def _duplicates_behind(errors: list[FactError], raw: dict[str, Any], *, file: str | None, index: int,
+                       line: int | None) -> list[FactError]:
+    """The model checks that record ids are unique only once every field is valid; so that a bad date elsewhere
+    does not hide a duplicate id until it is fixed, the ids written are checked here too."""
+    records = raw.get("records")
+    if not isinstance(records, list):
+        return []
+    ids = [digits_as_text(record.get("id")) for record in records if isinstance(record, dict)]
+    twice = repeated_ids(record_id.strip() for record_id in ids if isinstance(record_id, str))
+    known = {error.message for error in errors}
+    uscc = raw.get("uscc") if isinstance(raw.get("uscc"), str) else None
+    name = raw.get("name") if isinstance(raw.get("name"), str) else None
+    return [FactError(duplicate_id_message(record_id), file, line, index, uscc, name)
+            for record_id in twice if duplicate_id_message(record_id) not in known]
+
+
+def _placed(error: FactError, rows: RowPlaces | None) -> FactError:
+    return rows.place(error) if rows is not None else error
+
+
+_RECORD: TypeAdapter[Any] | None = None
+_PLACEHOLDER_USCC = "91150600MA13R7T5Q6"   # a valid code: only the status and public score are checked with it
+
+
+def _partial(raw: dict[str, Any]) -> PartialSubject | None:
+    """What of a subject that failed validation validates on its own (None when its kind does not: no rulebook
+    check can be made without it)."""
+    global _RECORD
+    kind = raw.get("kind")
+    if not isinstance(kind, str):
+        return None
+    try:   # the model's own checks of kind, status and public score, with the fields that might have failed aside
+        scalars = Subject.model_validate({"uscc": _PLACEHOLDER_USCC, "name": "-", "kind": kind,
+                                          **{key: raw[key] for key in ("status", "public_score") if key in raw}})
+        status, public, valid = scalars.status, scalars.public_score, True
+    except ValidationError:
+        try:
+            Subject.model_validate({"uscc": _PLACEHOLDER_USCC, "name": "-", "kind": kind})
+        except ValidationError:
+            return None
+        status, public, valid = "active", None, False
+    if _RECORD is None:
+        _RECORD = TypeAdapter(Record)
+    records = []
+    raw_records = raw.get("records")
+    for item in raw_records if isinstance(raw_records, list) else ():
+        try:
+            records.append(_RECORD.validate_python(item))
+        except ValidationError:
+            continue
+    uscc, name = raw.get("uscc"), raw.get("name")
+    return PartialSubject(uscc if isinstance(uscc, str) else None, name if isinstance(name, str) else None, kind,
+                          status, public, valid, tuple(records))
 
 
 def _document_subjects(data: Any, file: str, source_map: SourceMap | None,
@@ -191,12 +258,29 @@ def read_jsonl_file(path: str | Path) -> Iterator[SubjectEntry]:
         yield problem if problem is not None else validate_subject(raw, file=file, index=index, line=number)
 
 
-def read_facts_file(path: str | Path) -> Iterator[SubjectEntry]:
+COLUMNAR_SUFFIXES = frozenset({".parquet", ".pq", ".csv"})
+
+
+def read_facts_file(path: str | Path, *, subjects: str | Path | None = None) -> Iterator[SubjectEntry]:
     """Yield each subject of a facts file, valid or with its errors; raise FactsFileError if unreadable.
 
-    JSON Lines files are streamed line by line; YAML and JSON documents are read whole.
+    JSON Lines files are streamed line by line; YAML and JSON documents are read whole.  Parquet and CSV files
+    (one record a row, docs/columnar.md; ``subjects``: the subjects file of the two-file layout) are read a batch
+    of rows at a time and need pyarrow (``mincredit[columnar]``; ColumnarUnavailable without it); their errors
+    name rows.
     """
     file = str(path)
+    if Path(path).suffix.lower() in COLUMNAR_SUFFIXES:
+        from mincredit._population.run import require_pyarrow
+
+        require_pyarrow()
+        from mincredit._population.columnar import read_columnar_facts
+
+        yield from read_columnar_facts(Path(path), Path(subjects) if subjects is not None else None)
+        return
+    if subjects is not None:
+        raise FactsFileError(FactError("a separate subjects file goes with a Parquet or CSV records file, not with "
+                                       f"{Path(path).suffix or 'this'} facts", str(subjects)))
     if facts_format(path) == "jsonl":
         yield from read_jsonl_file(path)
         return

@@ -48,7 +48,7 @@ def add_lint_parser(commands: Any) -> None:
                              "version stayed the same is an error (V001)")
     parser.add_argument("--explain", nargs="?", const="ALL", metavar="CODE",
                         help="print what CODE catches, why, and a bad and a fixed example; without CODE, list "
-                             "every code")
+                             "every code; with PATHs, lint them and explain each code found")
     parser.set_defaults(handler=run_lint)
 
 
@@ -150,12 +150,27 @@ def lint_paths(specs: list[str], against: str | None = None) -> tuple[list[Findi
     return sorted(findings), len(files)
 
 
+def _looks_like_path(text: str) -> bool:
+    return Path(text).exists() or "/" in text or "\\" in text or text.endswith(RULEBOOK_SUFFIXES)
+
+
 def run_lint(args: argparse.Namespace) -> int:
+    explain_found = False
     try:
         if args.explain is not None:
-            if args.paths:
-                raise CannotRun("give either --explain CODE or the paths to lint, not both")
-            return _explain(args.explain)
+            known = args.explain.strip().upper() in CODES or args.explain.strip().upper() in RETIRED
+            if args.explain != "ALL" and not known and _looks_like_path(args.explain):
+                # `lint --explain rulebooks/`: argparse gave the path to --explain (its CODE is optional); it is a
+                # path to lint, with the codes found explained
+                args.paths, args.explain = [args.explain, *args.paths], "ALL"
+            if args.paths and args.explain != "ALL":
+                raise CannotRun("give either --explain CODE or the paths to lint, not both (--explain with paths "
+                                "lints them and explains each code found)")
+            if not args.paths:
+                return _explain(args.explain)
+            if args.format != "text":
+                raise CannotRun("--explain with paths goes with --format text")
+            explain_found = True
         if not args.paths:
             raise CannotRun("give the rulebook files or folders to lint (e.g. mincredit lint rulebooks/)")
         selection = Selection.from_arguments(args.select, args.ignore)
@@ -172,4 +187,7 @@ def run_lint(args: argparse.Namespace) -> int:
         sys.stdout.write(sarif_report(kept))
     else:
         sys.stdout.write(text_report(kept, files))
+        if explain_found:
+            for code in sorted({finding.code for finding in kept}):
+                sys.stdout.write("\n" + explain(code))
     return EXIT_FINDINGS if any(finding.severity == "error" for finding in kept) else EXIT_OK

@@ -21,7 +21,9 @@ What the cache is not:
 - A cache that cannot be read, written or understood is ignored (the rulebook is compiled as if there were
   none); it never makes a run fail.
 
-Where: ``$MINCREDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/mincredit``, else ``~/.cache/mincredit``.
+Where: ``$MINCREDIT_CACHE_DIR``, else the platform's user cache folder as platformdirs gives it
+(``$XDG_CACHE_HOME/mincredit`` or ``~/.cache/mincredit`` on Linux, ``~/Library/Caches/mincredit`` on macOS,
+``%LOCALAPPDATA%\\mincredit\\Cache`` on Windows).
 ``MINCREDIT_CACHE_DIR=off`` (or ``--no-cache``) turns it off.  Entries are small (about 30 KB a rulebook
 version) and written atomically; deleting the directory is always safe.  See docs/performance.md.
 """
@@ -54,8 +56,11 @@ def default_cache_directory() -> Path | None:
     chosen = os.environ.get(CACHE_ENV)
     if chosen is not None:
         return None if chosen.strip().lower() in _OFF else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mincredit"
+    # platformdirs knows each platform's convention (XDG on Linux, Library/Caches on macOS, LOCALAPPDATA on
+    # Windows), which a hand-written ~/.cache got wrong outside Linux; imported only when no folder is set.
+    import platformdirs
+
+    return platformdirs.user_cache_path("mincredit", appauthor=False)
 
 
 def code_fingerprint(package: Path = _PACKAGE) -> str:

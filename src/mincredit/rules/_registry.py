@@ -19,6 +19,7 @@ a date means the newest version.  See docs/versions.md.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -181,6 +182,12 @@ class ResolvedRulebook:
         return in_period(day, effective.start, effective.end)
 
 
+def _did_you_mean(given: str, known: list[str], prefix: str = "") -> str:
+    """ "; did you mean 'ID'?" for a name close to one the library holds (a typo), else nothing."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
 def _library_error(path: Path, message: str) -> LibraryError:
     return LibraryError(f"the rulebook library is inconsistent: {path}: {message}")
 
@@ -245,10 +252,10 @@ class RulebookLibrary:
                                            f"{entry.id}@{entry.version}")
             entries.append(entry)
         if not entries:
-            known = ", ".join(self.ids()) or "none"
-            raise UnknownRulebook(f"there is no rulebook called {rulebook_id!r} in {self.directory} "
-                                  f"(it holds: {known}); give a rulebook id, id@version or the path of a "
-                                  "rulebook file")
+            known = self.ids()
+            raise UnknownRulebook(f"there is no rulebook called {rulebook_id!r} in {self.directory}"
+                                  f"{_did_you_mean(rulebook_id, known)} (it holds: {', '.join(known) or 'none'}); "
+                                  "give a rulebook id, id@version or the path of a rulebook file")
         entries.sort(key=lambda entry: (entry.start, entry.version))
         self._check(entries)
         result = tuple(entries)
@@ -285,8 +292,9 @@ class RulebookLibrary:
             if entry.version == version:
                 return entry
         known = ", ".join(entry.spec for entry in entries)
+        hint = _did_you_mean(version, [entry.version for entry in entries], rulebook_id + "@")
         raise UnknownRulebook(f"there is no version {version!r} of rulebook {rulebook_id!r} in "
-                              f"{self.directory} (it holds: {known})")
+                              f"{self.directory}{hint} (it holds: {known})")
 
     def in_force(self, rulebook_id: str, day: dt.date) -> VersionEntry:
         """The version whose effective period covers ``day``; NoVersionInForce names the nearest ones."""
