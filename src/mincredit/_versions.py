@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from mincredit._report import cells, titled_table
 from mincredit.rules._registry import RulebookLibrary, VersionEntry
 
 
@@ -43,13 +43,13 @@ def version_rows(library: RulebookLibrary, rulebook_id: str | None = None,
 
 def print_versions(rows: list[dict[str, Any]], console: Console, library: RulebookLibrary,
                    today: dt.date) -> None:
-    table = Table(title=f"rulebook versions in {library.directory}", title_justify="left")
+    table = titled_table(f"rulebook versions in {library.directory}")   # folder and file names are data, not markup
     for name, justify in (("rulebook", "left"), ("status", "left"), ("in force from", "left"),
                           ("until (inclusive)", "left"), (f"today {today}", "center"), ("digest", "left"),
                           ("file", "left")):
         table.add_column(name, justify=justify, no_wrap=name in {"rulebook", "digest"})  # type: ignore[arg-type]
     for row in rows:
-        table.add_row(row["spec"], f"{row['status']} ({row['status_wording']})", row["effective_from"],
-                      row["effective_until"] or "(no end)", "in force" if row.get("in_force_today") else "",
-                      row["digest"], row["file"] + (" (newest)" if row["newest"] else ""))
+        table.add_row(*cells(row["spec"], f"{row['status']} ({row['status_wording']})", row["effective_from"],
+                             row["effective_until"] or "(no end)", "in force" if row.get("in_force_today") else "",
+                             row["digest"], row["file"] + (" (newest)" if row["newest"] else "")))
     console.print(table)
