@@ -53,3 +53,17 @@ def test_every_package_mypy_reads_is_pinned_in_the_test_extra() -> None:
         if not names & pinned:
             unpinned[module] = sorted(names)
     assert unpinned == {}, f"pin these in pyproject.toml's test extra (name==version): {unpinned}"
+
+
+def test_the_wheel_ships_the_regulation_text_beside_the_rulebooks() -> None:
+    """lint checks a rulebook's wordings at their lines of the regulation text (mincredit.lint._regulation), also
+    after a plain `pip install .`: the wheel carries docs/regulation/ as mincredit/shipped_regulation, as it carries
+    rulebooks/ as mincredit/shipped_rulebooks, and the shipped rulebooks name a file of that folder."""
+    wheel = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["force-include"]["rulebooks"] == "mincredit/shipped_rulebooks"
+    assert wheel["force-include"]["docs/regulation"] == "mincredit/shipped_regulation"
+    for rulebook in ("miner", "agency"):
+        text = (ROOT / "rulebooks" / f"{rulebook}.yaml").read_text(encoding="utf-8")
+        cited = re.search(r"^    file: (\S+)$", text, flags=re.MULTILINE)
+        assert cited is not None and cited.group(1).startswith("docs/regulation/")
+        assert (ROOT / cited.group(1)).is_file()
