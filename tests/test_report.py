@@ -85,3 +85,41 @@ def test_diff_prints_subject_names_as_written(tmp_path: Path, capsys: pytest.Cap
     for uscc, name in zip(USCCS, NAMES, strict=True):
         (move,) = [line for line in lines_with(out, uscc) if line.startswith("│")]
         assert f"{uscc} {name}" in move
+
+
+def test_a_real_pipe_gets_whole_rows(tmp_path: Path) -> None:
+    """As a clerk's shell runs it: `mincredit evaluate … --format table | grep …`."""
+    import subprocess
+    import sys
+
+    path = facts(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "mincredit", "evaluate", str(path), "--rulebook", "miner",
+                           "--as-of", "2024-06-30", "--format", "table"], capture_output=True, text=True,
+                          encoding="utf-8", check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    for uscc, name in zip(USCCS, NAMES, strict=True):
+        (row,) = [line for line in lines_with(done.stdout, uscc) if line.startswith("│")]
+        assert name in row
+
+
+def test_on_a_terminal_lines_wrap_at_its_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only piped output is unwrapped: a person at a terminal gets the table at the terminal's width."""
+    import io
+
+    from rich.text import Text
+
+    from mincredit._engine import evaluate
+    from mincredit._report import print_evaluation_table
+    from mincredit.cli._common import _stdout_console
+    from mincredit.rules._registry import load_rulebook
+
+    buffer = io.StringIO()
+    monkeypatch.setattr("sys.stdout", buffer)
+    monkeypatch.setattr(buffer, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "100")
+    console = _stdout_console()
+    evaluation = evaluate(list(read_facts_file(ROOT / "examples" / "miners.yaml")), load_rulebook("miner"),
+                          dt.date(2024, 6, 30))
+    print_evaluation_table(evaluation, console)
+    widths = [Text.from_ansi(line).cell_len for line in buffer.getvalue().splitlines()]   # styles are not width
+    assert max(widths) <= 100 and max(widths) >= 90
