@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -117,14 +117,14 @@ class RegulationText:
         return text == passage if line in self.cells else passage in text
 
     def first(self, passage: str, start: int = 1) -> int | None:
-        """The first line from ``start`` on where ``passage`` stands, whole cell or inside prose."""
+        """The first line from ``start`` on whose text holds ``passage`` (where it stands elsewhere, for a hint)."""
         for number in range(max(start, 1), len(self) + 1):
             if passage in self.texts[number - 1]:
                 return number
         return None
 
 
-@cache
+@lru_cache(maxsize=8)   # a lint run reads one text, or a few; an edited file has another stamp
 def _read(path: Path, stamp: tuple[int, int]) -> RegulationText | str:
     """The parsed text, or why it cannot be read; ``stamp`` (modification time, size) keys the cache."""
     try:
