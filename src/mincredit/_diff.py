@@ -23,12 +23,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from mincredit._decimals import canonical_value, exact
 from mincredit._engine import SubjectResult, evaluate
+from mincredit._report import cells, titled_table
 from mincredit.facts._validating import FactError, SubjectEntry
 from mincredit.rules._compiling import CompiledRulebook
 from mincredit.rules._schema import Rulebook
@@ -494,12 +493,13 @@ def _spec(rulebook: CompiledRulebook) -> str:
 
 
 def print_diff(report: DiffReport, console: Console) -> None:
+    # Rulebook labels (file names, when both sides are one version), subjects' names and wordings are data: Text,
+    # never markup (mincredit._report)
     for label, rulebook in zip(report.labels, (report.old, report.new), strict=True):
         described = f" = {_spec(rulebook)}" if label != _spec(rulebook) else ""
         console.print(Text.assemble((label, "bold"), f"{described} ({rulebook.identity.status_wording}, "
-                                                     f"{rulebook.digest})"), highlight=False)
-    # the labels may be file names, which rich must not read as markup in the titles and headers below
-    old, new = (escape(label) for label in report.labels)
+                                                     f"{rulebook.digest})"))
+    old, new = report.labels
     meaning = report.meaning_changes
     references = len(report.changes) - len(meaning)
     if report.old.digest == report.new.digest:
@@ -507,12 +507,12 @@ def print_diff(report: DiffReport, console: Console) -> None:
     elif not meaning:
         console.print("No change of meaning in the rules; only references (rows, lines, sources) differ.")
     else:
-        table = Table(title=f"{len(meaning)} change(s) of meaning from {old} to {new}", title_justify="left")
+        table = titled_table(f"{len(meaning)} change(s) of meaning from {old} to {new}")
         for name in ("area", "where", "change", "field", old, new):
-            table.add_column(name, overflow="fold")
+            table.add_column(Text(name), overflow="fold")
         for change in meaning:
-            table.add_row(change.area, change.where, change.change, change.field or "", change.old or "—",
-                          change.new or "—")
+            table.add_row(*cells(change.area, change.where, change.change, change.field or "", change.old or "—",
+                                 change.new or "—"))
         console.print(table)
     if references:
         console.print(f"{references} reference change(s) (row, line, source) not listed; --format json lists them.")
@@ -521,54 +521,54 @@ def print_diff(report: DiffReport, console: Console) -> None:
 
 
 def print_impact(impact: Impact, console: Console, old: str, new: str) -> None:
-    console.print(f"\nPopulation: {impact.population} subject(s){f' from {impact.facts}' if impact.facts else ''}, "
-                  f"as of {impact.as_of}, evaluated under both rulebooks in {impact.seconds:.3f} s.",
-                  highlight=False)
-    matrix = Table(title=f"grade migration: rows {old}, columns {new}", title_justify="left")
+    source = f" from {impact.facts}" if impact.facts else ""
+    console.print(Text(f"\nPopulation: {impact.population} subject(s){source}, as of {impact.as_of}, evaluated under "
+                       f"both rulebooks in {impact.seconds:.3f} s."))
+    matrix = titled_table(f"grade migration: rows {old}, columns {new}")
     matrix.add_column("old \\ new")
     for category in impact.categories:
-        matrix.add_column(category, justify="right")
+        matrix.add_column(Text(category), justify="right")
     matrix.add_column("total", justify="right")
     for row in impact.categories:
         counts = impact.matrix[row]
-        cells = [(f"[bold]{n}[/bold]" if n and row != column else str(n) if n else "·")
+        moved = [(Text(str(n), style="bold") if n and row != column else Text(str(n) if n else "·"))
                  for column, n in counts.items()]
-        matrix.add_row(row, *cells, str(sum(counts.values())))
-    matrix.add_row("total", *[str(sum(impact.matrix[row][column] for row in impact.categories))
-                              for column in impact.categories], str(impact.population))
+        matrix.add_row(Text(row), *moved, Text(str(sum(counts.values()))))
+    matrix.add_row(*cells("total", *[str(sum(impact.matrix[row][column] for row in impact.categories))
+                                     for column in impact.categories], str(impact.population)))
     console.print(matrix)
     if impact.moves:
-        moves = Table(title=f"{len(impact.moves)} subject(s) change grade", title_justify="left")
+        moves = titled_table(f"{len(impact.moves)} subject(s) change grade")
         for name in ("subject", "old", "new", "what moved it"):
             moves.add_column(name, overflow="fold")
         for move in impact.moves:
-            moves.add_row(f"{move.uscc} {move.name}", _outcome_text(move.old), _outcome_text(move.new),
-                          "\n".join(reason.text() for reason in move.reasons) or "—")
+            moves.add_row(*cells(f"{move.uscc} {move.name}", _outcome_text(move.old), _outcome_text(move.new),
+                                 "\n".join(reason.text() for reason in move.reasons) or "—"))
         console.print(moves)
     else:
         console.print("No subject changes grade.")
     same_grade = [move for move in impact.score_changes if not move.grade_changed]
     if same_grade:
-        console.print(f"{len(same_grade)} more subject(s) change score but keep their grade: "
-                      + ", ".join(f"{move.uscc} {_number(move.old.score)} → {_number(move.new.score)}"
-                                  for move in same_grade), highlight=False)
-    summary = Table(title="score distribution (evaluated subjects)", title_justify="left")
+        console.print(Text(f"{len(same_grade)} more subject(s) change score but keep their grade: "
+                           + ", ".join(f"{move.uscc} {_number(move.old.score)} → {_number(move.new.score)}"
+                                       for move in same_grade)))
+    summary = titled_table("score distribution (evaluated subjects)")
     summary.add_column("")
-    summary.add_column(old, justify="right")
-    summary.add_column(new, justify="right")
+    summary.add_column(Text(old), justify="right")
+    summary.add_column(Text(new), justify="right")
     before, after = score_summary(impact.old_scores), score_summary(impact.new_scores)
     for key in ("count", "min", "median", "mean", "max"):
-        summary.add_row(key, str(before[key] if before[key] is not None else "—"),
-                        str(after[key] if after[key] is not None else "—"))
+        summary.add_row(*cells(key, str(before[key] if before[key] is not None else "—"),
+                               str(after[key] if after[key] is not None else "—")))
     console.print(summary)
     bins = histogram(impact.old_scores, impact.new_scores)
     if bins:
-        hist = Table(title="scores in 50-point bins (from, to]", title_justify="left")
+        hist = titled_table("scores in 50-point bins (from, to]")
         for name in ("bin", old, new):
-            hist.add_column(name, justify="right")
+            hist.add_column(Text(name), justify="right")
         for bin_ in bins:
-            hist.add_row(f"{bin_['from']}＜N≤{bin_['to']}", "█" * bin_["old"] + f" {bin_['old']}",
-                         "█" * bin_["new"] + f" {bin_['new']}")
+            hist.add_row(*cells(f"{bin_['from']}＜N≤{bin_['to']}", "█" * bin_["old"] + f" {bin_['old']}",
+                                "█" * bin_["new"] + f" {bin_['new']}"))
         console.print(hist)
 
 

@@ -15,7 +15,7 @@ A scenario file is YAML::
             score: …                #   counted (record ids that count), not_counted, error_field
             counted: [record ids]
 
-(docs/rulebooks.md shows a whole one.)
+(docs/scenarios.md describes every key and shows a whole file.)
 
 ``mincredit test`` runs them, reports each failure with the expected and the
 actual value and the explanation of the actual result, and with

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from mincredit._periods import period_text
+from mincredit._report import cells, titled_table
 from mincredit.rules._loading import RulebookError
 from mincredit.rules._registry import LibraryError, RulebookLibrary, UnknownRulebook, VersionEntry
 
@@ -48,7 +48,7 @@ def version_rows(library: RulebookLibrary, rulebook_id: str | None = None,
 
 def print_versions(rows: list[dict[str, Any]], console: Console, library: RulebookLibrary,
                    day: dt.date, *, today: bool = False) -> None:
-    table = Table(title=f"rulebook versions in {library.directory}", title_justify="left")
+    table = titled_table(f"rulebook versions in {library.directory}")   # folder and file names are data, not markup
     in_force = f"in force on {day}" + (" (today)" if today else "")
     for name, justify in (("rulebook", "left"), ("status", "left"), ("in force from", "left"),
                           ("until (inclusive)", "left"), (in_force, "center"), ("digest", "left"),
@@ -56,9 +56,9 @@ def print_versions(rows: list[dict[str, Any]], console: Console, library: Rulebo
         table.add_column(name, justify=justify,  # type: ignore[arg-type]
                          no_wrap=name in {"rulebook", "digest", in_force})
     for row in rows:
-        table.add_row(row["spec"], f"{row['status']} ({row['status_wording']})", row["effective_from"],
-                      row["effective_until"] or "(no end)", "in force" if row.get("in_force") else "",
-                      row["digest"], row["file"] + (" (newest)" if row["newest"] else ""))
+        table.add_row(*cells(row["spec"], f"{row['status']} ({row['status_wording']})", row["effective_from"],
+                             row["effective_until"] or "(no end)", "in force" if row.get("in_force") else "",
+                             row["digest"], row["file"] + (" (newest)" if row["newest"] else "")))
     console.print(table)
 
 

@@ -47,7 +47,7 @@ def test_text_format_lines_and_summary(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 1
     assert lines[-1] == "3 files checked: 1 error, 2 warnings."
     assert lines[:-1] == sorted(lines[:-1], key=lambda line: (line.split(":")[0], int(line.split(":")[1])))
-    assert lines[0].startswith(f"{CASES / 'G002-overlap-at-900.yaml'}:35:5: G002 the score 900 falls in two")
+    assert lines[0].startswith(f"{CASES / 'G002-overlap-at-900.yaml'}:36:5: G002 the score 900 falls in two")
 
 
 def test_warnings_alone_pass_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +63,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--format", "json", str(path))
     assert code == 1
     assert json.loads(out) == [{
-        "path": str(path), "line": 132, "column": 11, "code": "Q001", "severity": "error",
+        "path": str(path), "line": 133, "column": 11, "code": "Q001", "severity": "error",
         "message": "M02 tiers 2 and 3 both claim illegal_gain = 10 万元 (tier 2: x ≤ 10 万元; tier 3: 10 万元 ≤ x ≤ "
                    "30 万元); settle which tier it belongs to"}]
     assert json.loads(run(capsys, "--format", "json", str(BASE))[1]) == []
@@ -104,7 +104,7 @@ def test_sarif_format(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     assert [(r["ruleId"], r["level"]) for r in results] == [("Q001", "error"), ("R008", "warning")]
     first = results[0]["locations"][0]["physicalLocation"]
     assert first["artifactLocation"] == {"uri": "tests/lint_cases/Q001-overlap-at-10.yaml", "uriBaseId": "%SRCROOT%"}
-    assert first["region"] == {"startLine": 132, "startColumn": 11}
+    assert first["region"] == {"startLine": 133, "startColumn": 11}
     clean = json.loads(run(capsys, "--format", "sarif", "tests/lint_cases/base.yaml")[1])
     _check_sarif(clean)
     assert clean["runs"][0]["results"] == []

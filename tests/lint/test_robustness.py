@@ -9,6 +9,7 @@ lint reports no error, the engine's compile must accept the rulebook.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from decimal import Decimal
@@ -126,7 +127,9 @@ def mutated_data(draw: st.DrawFn) -> str:
         elif action == "duplicate" and isinstance(parent, dict):
             parent[f"{last}_copy"] = parent[last]
         elif action == "retype":
-            parent[last] = draw(REPLACEMENTS)
+            # a copy: st.just gives the same list or mapping every time, and a later mutation of it in place would
+            # change what the next example draws (hypothesis then stops with FlakyStrategyDefinition)
+            parent[last] = copy.deepcopy(draw(REPLACEMENTS))
         elif action == "reorder" and isinstance(parent, list):
             parent[:] = draw(st.permutations(parent))
         elif action == "reorder" and isinstance(parent, dict):

@@ -101,7 +101,7 @@ def test_contradicting_conversions_are_q009() -> None:
         "unit_conversions:\n  - {unit: month, equals: 30, of: day, reason: a}\n"
         "  - {unit: year, equals: 365, of: day, reason: b}\n")
     found = lint_text(text, "x.yaml").findings
-    assert [(f.code, f.line) for f in found] == [("Q009", 100)]
+    assert [(f.code, f.line) for f in found] == [("Q009", 101)]
     assert "contradict" in found[0].message
 
 

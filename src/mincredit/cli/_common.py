@@ -158,10 +158,23 @@ def progress_bar(description: str, total: int | None, *, show: bool = True) -> I
         yield advance
 
 
+# Piped output is as wide as its longest line: rich needs a width, and a width no line reaches never wraps one.
+UNWRAPPED_WIDTH = 1_000_000_000
+
+
 def _stdout_console() -> Console:
+    """The console of the tables and lines people read on stdout.
+
+    Nothing printed is ever markup or an emoji code (names, record ids and messages are data; the printers in
+    mincredit._report give rich Text, and this console would not read markup in a plain string either). On a
+    terminal, lines wrap at its width; piped (to a file, grep, another program) nothing is ever hard-wrapped:
+    each table row and each error line stays one whole line, however long.
+    """
     from rich.console import Console
 
-    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    terminal = sys.stdout.isatty()
+    return Console(markup=False, emoji=False, highlight=False, soft_wrap=False,
+                   width=None if terminal else UNWRAPPED_WIDTH)
 
 
 def parse_quarter(text: str) -> dt.date:

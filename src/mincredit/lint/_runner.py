@@ -23,6 +23,7 @@ from mincredit._yaml import Position, SourceMap, YamlReadError, decode_utf8, rea
 from mincredit.lint._checks import Parts, check_rulebook
 from mincredit.lint._codes import CODES
 from mincredit.lint._findings import Finding, Issue
+from mincredit.lint._regulation import text_issues
 from mincredit.rules._digest import rulebook_digest
 from mincredit.rules._loading import schema_problems
 from mincredit.rules._schema import Rulebook
@@ -67,11 +68,15 @@ def _valid_parts(data: dict[str, Any], failed: set[str]) -> Parts:
     return Parts(**values)
 
 
-def lint_text(text: str, path: str) -> FileResult:
-    """Lint the text of one rulebook file; ``path`` is only used to label the findings."""
+def lint_text(text: str, path: str, *, location: Path | None = None) -> FileResult:
+    """Lint the text of one rulebook file; ``path`` labels the findings.
+
+    ``location`` is the rulebook file, whose folder the regulation text it cites is looked for from (the T codes,
+    mincredit.lint._regulation); by default the file ``path`` names, relative to the working folder.
+    """
     result = FileResult(path)
     try:
-        _lint_document(text, result)
+        _lint_document(text, result, location if location is not None else Path(path))
     except Exception as error:  # lint never crashes: a failure of its own is a finding, not a traceback
         frame = traceback.extract_tb(error.__traceback__)[-1]
         result.findings.append(_finding(path, "X001", f"lint failed on this file ({type(error).__name__}: "
@@ -81,16 +86,16 @@ def lint_text(text: str, path: str) -> FileResult:
     return result
 
 
-def lint_bytes(raw: bytes, path: str) -> FileResult:
+def lint_bytes(raw: bytes, path: str, *, location: Path | None = None) -> FileResult:
     """Lint the bytes of one rulebook file (invalid UTF-8 is the finding Y007)."""
     try:
         text = decode_utf8(raw)
     except YamlReadError as error:
         return FileResult(path, [_finding(path, p.code, p.message, p.position) for p in error.problems])
-    return lint_text(text, path)
+    return lint_text(text, path, location=location)
 
 
-def _lint_document(text: str, result: FileResult) -> None:
+def _lint_document(text: str, result: FileResult, location: Path) -> None:
     path = result.path
     try:
         document = read_yaml(text)
@@ -115,6 +120,8 @@ def _lint_document(text: str, result: FileResult) -> None:
                 failed.add(problem.path[0])
     parts = Parts.of(rulebook) if rulebook is not None else _valid_parts(data, failed)
     result.findings.extend(locate(path, check_rulebook(parts), source_map))
+    # the wordings against the regulation text itself: lint only (compiling needs no regulation file)
+    result.findings.extend(locate(path, text_issues(parts, location), source_map))
     result.rulebook = rulebook
 
 
