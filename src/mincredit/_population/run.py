@@ -84,9 +84,19 @@ class Unit(Protocol):
 _WORKER: Worker | None = None   # the worker of a worker process (set by its initializer, or inherited by fork)
 
 
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the main process's to handle (one line, exit 130): a worker finishes its unit and is shut down,
+    instead of printing a KeyboardInterrupt traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_worker(source: Rulebook, digest: str, as_of: dt.date, explain: bool, fmt: OutputFormat) -> None:
     global _WORKER
     from mincredit.rules._compiling import compile_rulebook
+
+    _ignore_interrupts()
 
     rulebook = compile_rulebook(source)
     if rulebook.digest != digest:
@@ -120,7 +130,8 @@ def run_units(units: Iterable[Unit], worker: Worker, jobs: int, fmt: OutputForma
         # A process with no other thread and no pyarrow (a JSON Lines input to a JSON Lines output) forks: the
         # workers start at once with this process's law and day.
         _WORKER = worker
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
     else:
         # "spawn": no worker inherits this process's threads or locks (pyarrow's pools); each compiles the
         # rulebook again from its source and checks the digest.
