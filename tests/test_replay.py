@@ -270,3 +270,32 @@ def test_replay_of_something_that_is_not_a_record(tmp_path: Path, capsys: pytest
                         (tmp_path / "missing.json", "cannot read the record")):
         assert main(["replay", str(path), "--facts", str(EXAMPLE)]) == 2
         assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("rulebook_id", "version", "words"), [
+    ("evil/miner", "x.yaml", "is not a rulebook id"),
+    ("../miner", "2020-draft", "is not a rulebook id"),
+    ("miner", "../../evil", "is not a version name"),
+    ("miner", "x.yaml", "no version 'x.yaml' of rulebook 'miner'"),
+    ("miner", " 2020-draft", "is not a version name"),
+])
+def test_a_record_names_library_ids_only_never_a_file(rulebook_id: str, version: str, words: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A tampered record naming `evil/miner` version `x.yaml` once loaded ./evil/miner@x.yaml and said
+    "identical": the recorded id and version are looked up in the library, never read as a path."""
+    record = record_with_cli(tmp_path)
+    data = json.loads(record.read_text(encoding="utf-8"))
+    planted = tmp_path / "evil" / "miner@x.yaml"
+    planted.parent.mkdir()
+    planted.write_bytes((SHIPPED / "miner.yaml").read_bytes())      # a rulebook with the recorded digest
+    (tmp_path / "miner@x.yaml").write_bytes((SHIPPED / "miner.yaml").read_bytes())
+    data["rulebook"].update(id=rulebook_id, version=version)
+    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["replay", str(record), "--facts", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "identical" not in err
+    with pytest.raises(ReplayError, match="is not|no version"):
+        replay(record, EXAMPLE)
