@@ -77,7 +77,7 @@ def test_ctrl_c_in_any_command_is_one_line_and_130(command: list[str], monkeypat
     import mincredit.rules._registry
 
     monkeypatch.setattr(mincredit.rules._registry.RulebookLibrary, "versions", broken(KeyboardInterrupt()))
-    monkeypatch.setattr("mincredit.lint._runner.lint_bytes", broken(KeyboardInterrupt()))
+    monkeypatch.setattr("mincredit.lint._runner._lint_document", broken(KeyboardInterrupt()))
     assert main(command) == EXIT_INTERRUPTED
     assert capsys.readouterr().err.strip() == f"mincredit {command[0]}: interrupted; a file being written was " \
                                               "left as it was"

@@ -129,7 +129,7 @@ def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: P
         {"uscc": uscc_of(705), "name": "另一个名称", "kind": "miner", "public_score": "850", "record_id": "v-1",
          "type": "violation", "indicator": "M01", "tier": "1", "determined_on": "2023-01-10"},
         {"uscc": uscc_of(706), "name": "写法特别公司", "kind": "miner", "public_score": "8.5E2", "record_id": " v-1",
-         "type": "violation", "indicator": "M01", "tier": "01", "determined_on": "2023-01-10"},
+         "type": "violation", "indicator": "M01", "tier": "1", "determined_on": "2023-01-10"},
     ]
     table = text_table(rows + bad_rows)
     pacsv.write_csv(table, tmp_path / "facts.csv")

@@ -125,7 +125,7 @@ def test_json_lines_are_read_line_by_line(tmp_path: Path) -> None:
     good = {"uscc": MINER_USCC, "name": "名称\u2028带行分隔符", "kind": "miner", "public_score": 500}
     path = tmp_path / "facts.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(good, ensure_ascii=False).encode() + b"\r\n\n"
-                     + b'{"uscc": "\xff"}\n' + json.dumps(good).encode() + b"\n")
+                     + b'{"uscc": "\xff"}\n' + json.dumps({**good, "uscc": OTHER_MINER_USCC}).encode() + b"\n")
     entries = list(read_facts_file(path))
     assert [e.line for e in entries] == [1, 3, 4]
     assert entries[0].subject is not None and entries[0].subject.name == good["name"]

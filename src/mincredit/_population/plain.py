@@ -9,6 +9,12 @@ facts model and the rulebook check, then hands the records to :func:`mincredit._
 
 Anything else gives None, and the line goes through the facts model and the engine, which accept it with the
 same result or say exactly what is wrong.  This module imports the standard library, msgspec and the kernel only.
+
+msgspec keeps the last of a key given twice, silently; the standard decoder of the other path notes it.  So a line
+is taken here only if it holds exactly the keys and texts its structs say it does: every key and every text value
+is a pair of quotes, optional fields left out are told from those given (``UNSET``), and a line with one quote
+too many (a key given twice) goes the other way, where it is refused.  Counting quotes is two passes of C over the
+line's bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal, final
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from mincredit._explain import Explainer
 from mincredit._kernel import Day, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
@@ -33,8 +40,8 @@ class PlainViolation(msgspec.Struct, tag="violation", tag_field="type", forbid_u
     indicator: str
     tier: int
     determined_on: dt.date
-    authority: str | None = None
-    description: str | None = None
+    authority: str | UnsetType | None = UNSET
+    description: str | UnsetType | None = UNSET
 
 
 @final
@@ -45,9 +52,14 @@ class PlainHonour(msgspec.Struct, tag="honour", tag_field="type", forbid_unknown
     honour: str
     level: str
     awarded_on: dt.date
-    valid_until: dt.date | None = None
-    authority: str | None = None
-    description: str | None = None
+    until: dt.date | UnsetType | None = msgspec.field(default=UNSET, name="valid_until")
+    authority: str | UnsetType | None = UNSET
+    description: str | UnsetType | None = UNSET
+
+    @property
+    def valid_until(self) -> dt.date | None:
+        until = self.until
+        return None if until is UNSET else until
 
 
 @final
@@ -62,14 +74,24 @@ class PlainSubject(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     uscc: str
     name: str
     kind: str
-    status: Literal["active", "dissolved"] = "active"
+    status: Literal["active", "dissolved"] | UnsetType = UNSET
     public_score: msgspec.Raw = msgspec.Raw()
-    records: list[PlainViolation | PlainHonour] = []
+    records: list[PlainViolation | PlainHonour] | UnsetType = UNSET
 
 
 _DECODER = msgspec.json.Decoder(PlainSubject)
 _NULL = b"null"
 _DIGITS = frozenset(b"0123456789")     # the first byte of a JSON number that is not negative
+_QUOTE, _ESCAPED_QUOTE, _ESCAPED_BACKSLASH = b'"', b'\\"', b"\\\\"
+_LONG_SCORE = 32   # a public score's text longer than this, or with an exponent, is left to the model's bounds
+# The quotes of a record's required keys and texts: a violation's id, type, indicator, determined_on (keys and
+# values) and tier (key); an honour's id, type, honour, level, awarded_on (keys and values).
+_VIOLATION_QUOTES, _HONOUR_QUOTES = 18, 20
+
+
+def _quotes(value: object) -> int:
+    """The quotes an optional field adds to its line: none when left out, its key's when null, else key and text."""
+    return 0 if value is UNSET else 2 if value is None else 4
 
 
 class PlainScorer:
@@ -97,19 +119,28 @@ class PlainScorer:
         rulebook scores plainly."""
         try:
             subject = _DECODER.decode(line)
-        except ValueError:      # msgspec.DecodeError and its ValidationError, and UnicodeDecodeError
+        except (ValueError, RecursionError):  # msgspec.DecodeError and its ValidationError, UnicodeDecodeError, nesting
+            return None
+        if _ESCAPED_BACKSLASH in line:         # "\\" before a closing quote: quotes are not counted here
             return None
         day = self.day
         law = day.law
         uscc, name, kind, status = subject.uscc, subject.name, subject.kind, subject.status
         if kind != law.kind or not name or not is_valid_uscc(uscc):
             return None
+        quotes = 12       # uscc, name, kind: keys and values
+        if status is UNSET:
+            status = "active"
+        else:
+            quotes += 4
         public: Decimal | None = None
         raw = subject.public_score
         if raw:
+            quotes += 2
             text = bytes(raw)
             if text != _NULL:
-                if text[0] not in _DIGITS:     # a JSON number without a sign (so never -0)
+                # a JSON number without a sign (so never -0), short, without an exponent: within the model's bounds
+                if text[0] not in _DIGITS or len(text) > _LONG_SCORE or b"e" in text or b"E" in text:
                     return None
                 try:
                     public = Decimal(text.decode("ascii"))
@@ -118,6 +149,10 @@ class PlainScorer:
         if day.tables.public_problem(public, status) is not None:
             return None
         records = subject.records
+        if records is UNSET:
+            records = []
+        else:
+            quotes += 2
         ids = [record.id for record in records]
         if len(set(ids)) != len(ids) or not all(self._canonical(record_id) for record_id in ids):
             return None
@@ -128,13 +163,24 @@ class PlainScorer:
             if type(record) is PlainViolation:
                 if record.indicator in engine_codes:
                     return None
+                quotes += _VIOLATION_QUOTES + _quotes(record.authority) + _quotes(record.description)
                 violations.append(record)
             else:
                 assert type(record) is PlainHonour
-                valid = record.valid_until
-                if (valid is not None and valid < record.awarded_on) or not self._canonical(record.honour):
+                until = record.until
+                if until is UNSET:
+                    quotes += _HONOUR_QUOTES + _quotes(record.authority) + _quotes(record.description)
+                elif until is None:
+                    quotes += _HONOUR_QUOTES + 2 + _quotes(record.authority) + _quotes(record.description)
+                elif until < record.awarded_on:
+                    return None
+                else:
+                    quotes += _HONOUR_QUOTES + 4 + _quotes(record.authority) + _quotes(record.description)
+                if not self._canonical(record.honour):
                     return None
                 honours.append(record)
+        if line.count(_QUOTE) - line.count(_ESCAPED_QUOTE) != quotes:
+            return None   # a key given twice (or anything else not counted above): the other path says which
         explainer = Explainer(day) if self.explain else None
         try:
             deductions, bonus = tally(day, violations, honours, explainer)

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from mincredit._population.evaluator import Evaluator, Source, UnitOutcome, Worker
+from mincredit._population.evaluator import Evaluator, Source, UnitOutcome, Worker, drop_repeated
 from mincredit._population.jsonl import document_units, jsonl_units
 from mincredit._population.write import JsonlSink, OutputError, OutputFormat, ParquetSink, Sink, output_format
 from mincredit._results import Outcome, SubjectErrors
-from mincredit.facts._reading import FactError, SubjectEntry, facts_format
+from mincredit.facts._reading import DistinctSubjects, FactError, SubjectEntry, facts_format
 
 if TYPE_CHECKING:
     from mincredit._population.columnar import ColumnarInput
@@ -284,11 +284,14 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
         sink = JsonlSink(request.output, stream if stream is not None else sys.stdout)
     summary = BatchSummary()
     lines_before = 0
+    distinct = DistinctSubjects()     # a subject whose USCC an earlier one gave is refused (JSON Lines units)
     try:
         with _progress(request.progress, total, unit_name) as bar:
             task = bar.add_task("evaluating", total=total) if bar is not None else None
             for outcome in run_units(units, worker, jobs, fmt):
                 outcome.errors = outcome.placed(lines_before, summary.subjects)
+                if outcome.keys is not None:
+                    drop_repeated(outcome, distinct, summary.subjects, lines_before, str(request.facts))
                 if outcome.lines is not None:
                     lines_before += outcome.lines
                 if outcome.payload is not None:

@@ -453,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Every command, every path: one line and 130, never a traceback.  Files are written atomically
         # (mincredit._atomic), so whatever was being written was left as it was.
-        print(f"mincredit{' ' + command if command else ''}: interrupted; a file being written was left as it was", file=sys.stderr)
+        print(f"mincredit{' ' + command if command else ''}: interrupted; a file being written was left as it was",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:     # a bug: reported in one line, with how to report it
         _report_crash(command, error)

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from mincredit._numbers import decimal_value, whole_value
 from mincredit.facts._basic import BasicInformation
 from mincredit.facts._records import (
     Contract,
@@ -44,6 +45,10 @@ def digits_as_text(value: object) -> object:
 
 
 RecordId = Annotated[str, BeforeValidator(digits_as_text), StringConstraints(min_length=1, strip_whitespace=True)]
+Whole = Annotated[int, BeforeValidator(whole_value)]
+"""A whole number as the facts write it (mincredit._numbers): never a boolean, never ``+2`` or ``2.0``."""
+Number = Annotated[Decimal, BeforeValidator(decimal_value)]
+"""A decimal number as the facts write it (mincredit._numbers): exact, finite, of a bounded size; -0 is 0."""
 
 
 class FactModel(BaseModel):
@@ -56,7 +61,7 @@ class ViolationRecord(FactModel):
     id: RecordId
     type: Literal["violation"]
     indicator: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    tier: int | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
+    tier: Whole | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
     determined_on: dt.date = Field(description="认定之日: the day the behaviour was determined")
     authority: str | None = None
     description: str | None = None
@@ -66,7 +71,7 @@ class ViolationRecord(FactModel):
     behaviours: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
         default_factory=list)
     quantities: dict[str, Quantity] = Field(default_factory=dict)
-    offence_count: int | None = Field(default=None, gt=0, description="初次 = 1; the authority's count")
+    offence_count: Whole | None = Field(default=None, gt=0, description="初次 = 1; the authority's count")
     obligations_fulfilled_on: dt.date | None = None
     repair_applied_on: dt.date | None = None
     repaired_on: dt.date | None = None
@@ -107,7 +112,7 @@ class Subject(FactModel):
     name: Annotated[str, StringConstraints(min_length=1)]
     kind: Identifier
     status: Literal["active", "dissolved"] = "active"
-    public_score: Decimal | None = Field(default=None, allow_inf_nan=False,
+    public_score: Number | None = Field(default=None, allow_inf_nan=False,
                                          description="checked against the range the rulebook's formula takes")
     records: list[Record] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list, description="竞买人（投标人）, 竞得人（中标人） (art. 17)")
@@ -119,14 +124,6 @@ class Subject(FactModel):
         problem = uscc_problem(value)
         if problem is not None:
             raise ValueError(problem)
-        return value
-
-    @field_validator("public_score", mode="before")
-    @classmethod
-    def _exact_score(cls, value: object) -> object:
-        # A float has already lost the decimal the user wrote; its shortest repr is what they wrote.
-        if isinstance(value, float):
-            return Decimal(repr(value))
         return value
 
     @model_validator(mode="after")
