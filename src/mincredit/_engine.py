@@ -17,6 +17,7 @@ import msgspec
 
 from mincredit._explain import Explainer, WindowTexts
 from mincredit._kernel import Day, Law, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
+from mincredit._periods import BeyondCalendar
 from mincredit._results import Evaluation, RulebookRef, SubjectResult
 from mincredit.facts._models import HonourRecord, Subject, ViolationRecord
 from mincredit.facts._reading import FactError, SubjectEntry
@@ -57,6 +58,13 @@ def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, en
         return errors
     tables = rulebook.tables
     for record in subject.records:
+        if isinstance(record, ViolationRecord | HonourRecord):
+            honour = isinstance(record, HonourRecord)
+            start = record.awarded_on if isinstance(record, HonourRecord) else record.determined_on
+            late = tables.calendar_problem(start, honour) \
+                if not (isinstance(record, HonourRecord) and record.valid_until is not None) else None
+            if late is not None:
+                errors.append(problem(late, "awarded_on" if honour else "determined_on", record.id))
         if isinstance(record, ViolationRecord):
             tiers = tables.tiers.get(record.indicator)
             if tiers is None:
@@ -81,6 +89,15 @@ def rulebook_errors(subject: Subject, rulebook: CompiledRulebook, index: int, en
     if public is not None:
         errors.append(problem(public, "public_score"))
     return errors
+
+
+def beyond_calendar(error: Exception, subject: Subject, index: int, entry: SubjectEntry | None) -> FactError:
+    """The error of a subject one of whose periods (a listing's, a repair's, a deadline in working days …) would
+    end after 9999-12-31, the last day a date can hold: its dates cannot all be right."""
+    return FactError(f"a period counted from one of this subject's dates would end after 9999-12-31, the last day "
+                     f"mincredit can count to ({error}); check the years of its dates",
+                     file=entry.file if entry else None, line=entry.line if entry else None, subject_index=index,
+                     uscc=subject.uscc, name=subject.name)
 
 
 def _code_range(law: Law) -> str:
@@ -196,4 +213,6 @@ def evaluate(subjects: Iterable[Subject | SubjectEntry], rulebook: CompiledRuleb
         except UnknownRule as unknown:   # rulebook_errors said nothing, so the rulebook and the checks disagree
             raise AssertionError(f"record {unknown} passed the rulebook checks but the kernel cannot read it") \
                 from None
+        except (BeyondCalendar, OverflowError) as beyond:
+            errors.append(beyond_calendar(beyond, subject, position, entry))
     return Evaluation(rulebook=rulebook_ref(rulebook), as_of=as_of, results=results, errors=errors)

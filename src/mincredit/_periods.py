@@ -12,13 +12,26 @@ import calendar
 import datetime as dt
 
 
+class BeyondCalendar(ValueError):
+    """A period would end after 9999-12-31, the last day Python's dates, and so mincredit, can represent."""
+
+
 def add_months(start: dt.date, months: int) -> dt.date:
     """The corresponding day ``months`` later, or that month's last day if it has none."""
     total = start.year * 12 + (start.month - 1) + months
     year, month = divmod(total, 12)
     month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise BeyondCalendar(f"{months} months from {start} is beyond the calendar (years {dt.MINYEAR} to "
+                             f"{dt.MAXYEAR})")
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(start.day, last))
+
+
+def last_start(*, years: int = 0, months: int = 0) -> dt.date:
+    """The latest day a period of years/months can begin on and still end by 9999-12-31 (a period beginning
+    later would end in year 10000, which no date can hold)."""
+    return add_months(dt.date.max, -(12 * years + months))
 
 
 def add_years(start: dt.date, years: int) -> dt.date:

@@ -74,13 +74,17 @@ class Evaluator:
         return self.subject(entry.subject, entry.index, entry)
 
     def subject(self, subject: Subject, index: int, entry: SubjectEntry | None = None) -> Outcome:
-        from mincredit._engine import evaluate_subject, rulebook_errors
+        from mincredit._engine import beyond_calendar, evaluate_subject, rulebook_errors
+        from mincredit._periods import BeyondCalendar
 
         rulebook = self.rulebook
         problems = rulebook_errors(subject, rulebook, index, entry)
         if problems:
             return SubjectErrors(index, tuple(problems))
-        return evaluate_subject(subject, rulebook, self.as_of, explain=self.explain)
+        try:
+            return evaluate_subject(subject, rulebook, self.as_of, explain=self.explain)
+        except (BeyondCalendar, OverflowError) as beyond:
+            return SubjectErrors(index, (beyond_calendar(beyond, subject, index, entry),))
 
     def raw(self, raw: Any, index: int, *, file: str | None, line: int | None) -> Outcome:
         """A subject given as plain data (a parsed JSON line): validated by the facts model, then evaluated."""

@@ -159,19 +159,22 @@ class PlainScorer:
         violations: list[PlainViolation] = []
         honours: list[PlainHonour] = []
         engine_codes = law.engine_codes
+        # a record whose period would end after 9999-12-31 is its subject's error, which the engine words
+        violation_last, honour_last = day.violation_last, day.honour_last
         for record in records:
             if type(record) is PlainViolation:
-                if record.indicator in engine_codes:
+                if record.indicator in engine_codes or record.determined_on > violation_last:
                     return None
                 quotes += _VIOLATION_QUOTES + _quotes(record.authority) + _quotes(record.description)
                 violations.append(record)
             else:
                 assert type(record) is PlainHonour
                 until = record.until
-                if until is UNSET:
-                    quotes += _HONOUR_QUOTES + _quotes(record.authority) + _quotes(record.description)
-                elif until is None:
-                    quotes += _HONOUR_QUOTES + 2 + _quotes(record.authority) + _quotes(record.description)
+                if until is UNSET or until is None:
+                    if record.awarded_on > honour_last:
+                        return None
+                    quotes += _HONOUR_QUOTES + (0 if until is UNSET else 2) + _quotes(record.authority) \
+                        + _quotes(record.description)
                 elif until < record.awarded_on:
                     return None
                 else:

@@ -161,8 +161,9 @@ def quarter_end(text: str) -> dt.date:
     if len(cleaned) == 6 and cleaned[:4].isdigit() and cleaned[4] == "Q" and cleaned[5] in "1234":
         year, quarter = int(cleaned[:4]), int(cleaned[5])
         if year >= 1:
-            next_start = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
-            return next_start - dt.timedelta(days=1)
+            if quarter == 4:
+                return dt.date(year, 12, 31)
+            return dt.date(year, 3 * quarter + 1, 1) - dt.timedelta(days=1)
     raise ValueError(f"{text!r} is not a quarter; write it as YYYYQn, e.g. 2024Q3 (n from 1 to 4)")
 
 
