@@ -569,10 +569,18 @@ class VectorTables:
         return made
 
 
+_LARGEST_TIER = 1 << 10   # the points of (indicator, tier) are a dense array: tiers numbered beyond this are not
+
+
 def vectorisable(day: Day) -> bool:
-    """Whether the law's numbers fit the integer arithmetic of the vectorised path (whole points, cap and base)."""
-    law = day.law
-    return day.tables.integral and law.base == law.base.to_integral_value()
+    """Whether the law's numbers fit the integer arithmetic and the look-up arrays of the vectorised path (whole
+    points, cap and base; tiers numbered 1, 2, 3 …, as lint wants them, not 10¹²)."""
+    known = day.derived.get("vectorisable")
+    if not isinstance(known, bool):
+        law = day.law
+        known = day.derived["vectorisable"] = day.tables.integral and law.base == law.base.to_integral_value() and all(
+            0 < tier.tier <= _LARGEST_TIER for indicator in law.indicators for tier in indicator.tiers)
+    return known
 
 
 def vectorised(table: pa.Table, day: Day, starts: npt.NDArray[np.int64], has_record: npt.NDArray[np.bool_], *,

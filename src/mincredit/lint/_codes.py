@@ -360,11 +360,12 @@ _CODES = [
         "R006", "error", "condition on an undefined quantity",
         "A tier `condition:` whose `quantity:` is not a key of `quantities:`.",
         "The quantity says what is measured (违法所得, 逾期) and in which unit; a condition on an undefined one "
-        "cannot be compared with any record.",
+        "cannot be compared with any record. Compile refuses such a rulebook.",
         "quantities:\n  illegal_gain: {name: 违法所得, unit: 万元}\n"
         "# …\ncondition: {quantity: ilegal_gain, upper: {value: 10, inclusive: true}}\n",
         "quantities:\n  illegal_gain: {name: 违法所得, unit: 万元}\n"
         "# …\ncondition: {quantity: illegal_gain, upper: {value: 10, inclusive: true}}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "R007", "error", "interpretation id used twice",
@@ -442,20 +443,23 @@ _CODES = [
         "against days when the rulebook fixes no conversion (`unit_conversions:`): a month is 28 to 31 days and "
         "a year 365 or 366, so lint never converts between them on its own.",
         "Comparing 3 months with 90 days silently picks a conversion nobody decided; the boundary between two "
-        "tiers could then fall a day or two away from where the regulation puts it.",
+        "tiers could then fall a day or two away from where the regulation puts it. Compile refuses such a "
+        "rulebook: evaluating would have to pick the conversion itself.",
         "quantities:\n  overdue: {name: 逾期, unit: day}\n"
         "# …\ncondition: {quantity: overdue, lower: {value: 3, inclusive: true, unit: month}}\n",
         "quantities:\n  overdue: {name: 逾期, unit: day}\nunit_conversions:\n"
         "  - {unit: month, equals: 30, of: day, reason: \"I07: 一个月按30日计算\"}\n"
         "# …\ncondition: {quantity: overdue, lower: {value: 3, inclusive: true, unit: month}}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "Q004", "error", "unknown unit",
         "A quantity or bound unit other than 万元, 元, day, month, year and percent.",
         "An amount in an unknown unit cannot be compared with any other; 10 in an unknown unit could mean 10 元 "
-        "or 10 万元, a factor of ten thousand.",
+        "or 10 万元, a factor of ten thousand. Compile refuses such a rulebook.",
         "quantities:\n  illegal_gain: {name: 违法所得, unit: 万}\n",
         "quantities:\n  illegal_gain: {name: 违法所得, unit: 万元}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "Q005", "error", "condition no amount satisfies",
@@ -509,9 +513,10 @@ _CODES = [
         "year to month), converts between different things (元 to day), or contradicts another entry (1 month "
         "= 30 day with 1 year = 365 day).",
         "Fixed conversions decide where period boundaries fall; a contradictory or meaningless one would shift "
-        "them silently.",
+        "them silently. Compile refuses such a rulebook.",
         "unit_conversions:\n  - {unit: 万元, equals: 1000, of: 元, reason: typo}\n",
         "unit_conversions:\n  - {unit: month, equals: 30, of: day, reason: \"I07: 一个月按30日计算\"}\n",
+        refuses_compile=True,
     ),
     CodeInfo(
         "V001", "error", "content changed but version did not",
