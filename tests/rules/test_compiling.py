@@ -95,7 +95,12 @@ def test_a_tier_numbered_in_the_trillions_is_evaluated_on_every_path(tmp_path: P
     assert main(["evaluate", str(facts), "--rulebook", str(path), "--as-of", str(AS_OF), "--output", str(out),
                  "--no-explain"]) == 0, capsys.readouterr().err
     capsys.readouterr()
-    assert main(["evaluate", str(facts), "--rulebook", str(path), "--as-of", str(AS_OF), "--format", "json"]) == 0
+    lines = tmp_path / "facts.jsonl"
+    lines.write_text("".join(json.dumps({"uscc": uscc, "name": "某", "kind": "miner", "public_score": 850, "records": [
+        {"id": "v-1", "type": "violation", "indicator": code, "tier": tier, "determined_on": "2023-05-10"}]}) + "\n"
+        for uscc, code, tier in ((MINER_USCC, "M05", 1000000000000), (OTHER_MINER_USCC, "M03", 2))),
+        encoding="utf-8")
+    assert main(["evaluate", str(lines), "--rulebook", str(path), "--as-of", str(AS_OF), "--format", "json"]) == 0
     explained = json.loads(capsys.readouterr().out)["results"]
     assert explained[0]["items"][0]["tier"] == 1000000000000
     assert [(row["grade"], row["score"]) for row in map(json.loads, out.read_text(encoding="utf-8").splitlines())] \
