@@ -244,3 +244,92 @@ def test_the_engine_subject_checks_the_digest_of_what_it_loads() -> None:
     evaluator = Evaluator(Source(miner.law, lambda: agency), AS_OF, explain=False)
     with pytest.raises(RuntimeError, match="digest"):
         evaluator.rulebook  # noqa: B018 - the property loads the rulebook
+
+
+def _forge(entry: Path, data: dict[str, object]) -> None:
+    """Write an entry whose checksum is made as the cache makes it: consistent-looking, whatever it holds."""
+    from mincredit.rules._cache import _checksum
+
+    key, source = str(data["key"]), str(data.get("source_sha256", ""))
+    data["law_sha256"] = _checksum(key, source, data["law"])
+    entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def test_an_entry_copied_from_another_rulebook_file_is_never_used(tmp_path: Path) -> None:
+    """The entry is bound to the bytes of the file it was made from: the agency rulebook's law, put under the miner
+    file's key with a checksum over its content (as the cache once checked it), does not pass."""
+    import hashlib
+
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    miner, agency = SHIPPED / "miner.yaml", SHIPPED / "agency.yaml"
+    cache.store(str(agency), SHIPPED, cache.snapshot(str(agency), SHIPPED), agency, shipped("agency").law, None)
+    (entry,) = entries(tmp_path / "cache")
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    key = cache._file_key(miner.read_bytes())
+    data["key"] = key
+    target = cache._path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = json.dumps(data["law"], ensure_ascii=False, sort_keys=True).encode("utf-8")
+    data["law_sha256"] = hashlib.sha256(content).hexdigest()         # the old check: its own content only
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert cache.law(str(miner), SHIPPED, AS_OF) is None
+    _forge(target, data)                                              # even with a checksum made over its key
+    assert cache.law(str(miner), SHIPPED, AS_OF) is None               # it names other bytes than miner.yaml's
+
+
+@pytest.mark.parametrize("change", ["bands that hold no score", "a cap that is text", "a version the table lacks"])
+def test_an_entry_that_does_not_build_is_ignored_never_a_crash(tmp_path: Path, change: str) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    shutil.copyfile(SHIPPED / "miner.yaml", library / "miner.yaml")
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    rulebook = load_rulebook_file(library / "miner.yaml").rulebook
+    law = compile_rulebook(rulebook).law
+    snapshot = cache.snapshot("miner", library)
+    cache.store("miner", library, snapshot, library / "miner.yaml", law,
+                [(law.version, law.effective_start, law.effective_end, library / "miner.yaml")])
+    assert cache.law("miner", library, AS_OF) == law
+    entry = cache._path(cache._file_key((library / "miner.yaml").read_bytes()))
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    if change == "bands that hold no score":
+        for band in data["law"]["bands"]:
+            band[2], band[4] = "5000", "6000"
+    elif change == "a cap that is text":
+        data["law"]["cap"] = "abc"
+    else:
+        data["law"]["version"] = "2099-forged"
+    _forge(entry, data)
+    assert cache.law("miner", library, AS_OF) is None
+
+
+def test_a_tampered_table_of_versions_is_ignored(tmp_path: Path) -> None:
+    library = revised_library(tmp_path / "library")
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner", "--as-of", "2024-06-30", "--format", "jsonl", "--no-explain",
+            "--library", str(library))
+    cold = run("evaluate", *args, cache=cache)
+    for entry in entries(cache):
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if "versions" in data:      # point 2020-draft at the revision's file, as a mix-up would
+            data["versions"][0][3:] = data["versions"][1][3:]
+            entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    warm = run("evaluate", *args, cache=cache)
+    assert warm.stdout == cold.stdout and warm.returncode == cold.returncode
+
+
+def test_a_rulebook_that_changes_during_a_run_stops_it_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A subject the engine evaluates loads the rulebook from its file; another digest than the run's is exit 2 with
+    a line saying so (it was a RuntimeError traceback), and the output is left as it was."""
+    from mincredit.cli import main
+
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    out = tmp_path / "out.jsonl"
+    agency_law = shipped("agency").law
+    monkeypatch.setattr(RulebookCache, "law", lambda self, spec, library, as_of: Law(**{
+        **{field: getattr(agency_law, field) for field in agency_law.__struct_fields__}, "kind": "miner",
+        "rulebook_id": "miner"}))
+    assert main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "its file changed during the run" in err and "Traceback" not in err and not out.exists()

@@ -41,6 +41,11 @@ class Source:
         return cls(rulebook.law, lambda: rulebook)
 
 
+class RulebookChanged(RuntimeError):
+    """The rulebook loaded for a subject the engine evaluates is not the one the run started with (its file changed
+    during the run): the run stops rather than score subjects under two rulebooks."""
+
+
 class Evaluator:
     """Evaluates subjects of one run: plain lines by the kernel directly, anything else by the engine."""
 
@@ -62,8 +67,10 @@ class Evaluator:
                 raise RuntimeError("this run has no rulebook to load")
             rulebook = self.source.load()
             if rulebook.digest != self.law.digest:
-                raise RuntimeError(f"the rulebook loaded for {self.law.rulebook_id}@{self.law.version} has digest "
-                                   f"{rulebook.digest}, not the law's {self.law.digest}")
+                raise RulebookChanged(
+                    f"the rulebook loaded for {self.law.rulebook_id}@{self.law.version} has digest {rulebook.digest}, "
+                    f"not {self.law.digest}, the digest the run started with: its file changed during the run; run "
+                    "it again")
             self._rulebook = rulebook
         return self._rulebook
 

@@ -140,6 +140,7 @@ def _evaluate_document(args: argparse.Namespace) -> int:
 def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
                        reading: ColumnarInput | None = None) -> int:
     """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary."""
+    from mincredit._population.evaluator import RulebookChanged
     from mincredit._population.run import BatchError, BatchRequest, ColumnarUnavailable, run_batch
     from mincredit._population.write import OutputError, output_format
     from mincredit.facts._reading import FactsFileError
@@ -167,7 +168,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
                             reading=reading)
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
-    except (ColumnarUnavailable, BatchError) as error:
+    except (ColumnarUnavailable, BatchError, RulebookChanged) as error:
         raise UsageProblem(str(error)) from None
     except KeyboardInterrupt:
         print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
