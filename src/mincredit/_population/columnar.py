@@ -143,6 +143,8 @@ class _Reader:
             reader = pacsv.open_csv(
                 self.path,
                 read_options=pacsv.ReadOptions(block_size=block, skip_rows_after_names=done),
+                # a quoted cell may hold a line break (an address, a description): blocks are cut between rows
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(
                     column_types={name: pa.dictionary(pa.int32(), pa.binary()) for name in self.names},
                     null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
