@@ -297,5 +297,5 @@ def test_a_record_names_library_ids_only_never_a_file(rulebook_id: str, version:
     assert main(["replay", str(record), "--facts", str(EXAMPLE)]) == 2
     err = capsys.readouterr().err
     assert words in err and "identical" not in err
-    with pytest.raises(ReplayError, match="is not|no version"):
+    with pytest.raises(ReplayError, match=r"is not|no version"):
         replay(record, EXAMPLE)

@@ -94,7 +94,7 @@ def test_a_real_sigint_while_reading_facts_exits_130_without_a_traceback(extra: 
                                stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "interrupted" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["facts.jsonl"]

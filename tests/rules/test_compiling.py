@@ -58,8 +58,9 @@ def test_a_bound_without_a_unit_is_in_its_quantitys_unit_as_lint_reads_it(tmp_pa
     ("Q003", lambda text: text.replace(BOUND, "upper: {value: 10, unit: day, inclusive: true}", 1)),
     ("R006", lambda text: text.replace("quantity: illegal_gain\n          upper: {value: 10,",
                                        "quantity: illegal_gainx\n          upper: {value: 10,", 1)),
-    ("Q009", lambda text: text.replace("\nquantities:\n", "\nunit_conversions:\n  - {unit: month, equals: 30, of: 万元, "
-                                                          "reason: x}\nquantities:\n", 1)),
+    ("Q009", lambda text: text.replace(
+        "\nquantities:\n", "\nunit_conversions:\n  - {unit: month, equals: 30, of: 万元, reason: x}\n"
+                           "quantities:\n", 1)),
 ])
 def test_a_unit_evaluate_cannot_use_is_lints_finding_and_compile_refuses_it(
         code: str, change: Callable[[str], str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
