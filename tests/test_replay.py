@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fixtures.versions_library import EXAMPLE, POPULATION, SHIPPED, edited, revised_library
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mincredit._engine import evaluate
 from mincredit._replay import (
@@ -299,3 +301,56 @@ def test_a_record_names_library_ids_only_never_a_file(rulebook_id: str, version:
     assert words in err and "identical" not in err
     with pytest.raises(ReplayError, match=r"is not|no version"):
         replay(record, EXAMPLE)
+
+
+# --- tampered records (fuzzed) ------------------------------------------------------------------------
+
+def _record_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_record_paths(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found.extend(_record_paths(item, (*prefix, index)))
+    return found
+
+
+_TAMPERED_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 10 ** 6), st.text(max_size=12), st.just([]), st.just({}),
+    st.sampled_from(["evil/miner", "../miner", "x.yaml", "miner", "miner@2020-draft", "2020-draft", "agency",
+                     "/etc/passwd", "sha256:" + "0" * 64, "9999-12-31", "2024-02-30", "NaN", "9" * 5000]))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_tampered_record_is_refused_or_compared_never_a_traceback(data: st.DataObject) -> None:
+    import contextlib
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        (here / "evil").mkdir()
+        (here / "evil" / "miner@x.yaml").write_bytes((SHIPPED / "miner.yaml").read_bytes())
+        record = here / "record.json"
+        assert main(["evaluate", str(EXAMPLE), "--rulebook", "miner", "--as-of", AS_OF, "--format", "json",
+                     "--record", str(record)]) == 0
+        content = json.loads(record.read_text(encoding="utf-8"))
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from(_record_paths(content)))
+            parent = content
+            for part in path[:-1]:
+                parent = parent[part]
+            if data.draw(st.booleans()):
+                parent[path[-1]] = data.draw(_TAMPERED_VALUES)
+            else:
+                del parent[path[-1]]
+        record.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(here):
+            code = main(["replay", str(record), "--facts", str(EXAMPLE)])
+    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+    assert code in (0, 1, 2)
+    if code != 2:        # it was compared: the record names the library's own rulebook, never the planted file
+        assert content["rulebook"]["id"] == "miner" and content["rulebook"]["version"] == "2020-draft"

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from builders import MINER_USCC, generated_population, shipped
 from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mincredit._kernel import Law
 from mincredit._population.evaluator import Evaluator, Source
@@ -333,3 +335,71 @@ def test_a_rulebook_that_changes_during_a_run_stops_it_cleanly(tmp_path: Path, m
     assert main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--output", str(out)]) == 2
     err = capsys.readouterr().err
     assert "its file changed during the run" in err and "Traceback" not in err and not out.exists()
+
+
+# --- damaged entries (fuzzed) ------------------------------------------------------------------------
+
+
+def _json_paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_json_paths(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:4]):
+            found.extend(_json_paths(item, (*prefix, index)))
+    return found
+
+
+_ENTRY_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.text(max_size=8),
+                          st.sampled_from(["0", "abc", "-1", "1E+40", "NaN", "2020-12-01", [], {}, [0, 1], "miner"]))
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_damaged_entry_is_never_a_crash_nor_a_wrong_score(data: st.DataObject) -> None:
+    """Entries damaged byte by byte or value by value: the run writes exactly what a run without the cache writes.
+    Entries whose checksum is then made again as the cache makes it — a forgery, by someone who can write the cache
+    (docs/performance.md: it is trusted as __pycache__ is) — never crash the run either."""
+    import contextlib
+    import io
+    import tempfile
+
+    from mincredit.cli import main
+    from mincredit.rules._cache import _checksum
+
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        facts = population_file(here / "facts.jsonl", 12)
+
+        def evaluate(cache: str, output: str) -> tuple[int, bytes]:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as patch:
+                patch.setenv("MINCREDIT_CACHE_DIR", cache)
+                code = main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain",
+                             "--output", str(here / output)])
+            assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+            return code, (here / output).read_bytes()
+
+        expected = evaluate("off", "off.jsonl")
+        cache = here / "cache"
+        assert evaluate(str(cache), "cold.jsonl") == expected
+        forged = data.draw(st.booleans())
+        for entry in entries(cache):
+            raw = entry.read_bytes()
+            if data.draw(st.booleans()):
+                at = data.draw(st.integers(0, len(raw) - 1))
+                entry.write_bytes(raw[:at] + data.draw(st.binary(min_size=1, max_size=4)) + raw[at + 1:])
+                continue
+            content = json.loads(raw)
+            path = data.draw(st.sampled_from(_json_paths(content)))
+            parent = content
+            for part in path[:-1]:
+                parent = parent[part]
+            parent[path[-1]] = data.draw(_ENTRY_VALUES)
+            if forged and "law" in content and isinstance(content.get("law"), dict):
+                content["law_sha256"] = _checksum(str(content.get("key")), str(content.get("source_sha256")),
+                                                  content["law"])
+            entry.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        warm = evaluate(str(cache), "warm.jsonl")
+        assert warm == expected or forged
