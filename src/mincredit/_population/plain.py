@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Literal, final
+from typing import TYPE_CHECKING, Literal, cast, final
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -30,6 +30,9 @@ from mincredit._explain import Explainer
 from mincredit._kernel import Day, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
 from mincredit._results import SubjectResult
 from mincredit.facts._uscc import is_valid_uscc
+
+if TYPE_CHECKING:
+    from mincredit._kernel import HonourLike
 
 
 @final
@@ -52,14 +55,11 @@ class PlainHonour(msgspec.Struct, tag="honour", tag_field="type", forbid_unknown
     honour: str
     level: str
     awarded_on: dt.date
-    until: dt.date | UnsetType | None = msgspec.field(default=UNSET, name="valid_until")
+    valid_until: dt.date | UnsetType | None = UNSET
+    """UNSET when the line leaves it out (its quotes are counted), then None: the scorer sets it before the kernel
+    reads it."""
     authority: str | UnsetType | None = UNSET
     description: str | UnsetType | None = UNSET
-
-    @property
-    def valid_until(self) -> dt.date | None:
-        until = self.until
-        return None if until is UNSET else until
 
 
 @final
@@ -82,7 +82,7 @@ class PlainSubject(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _DECODER = msgspec.json.Decoder(PlainSubject)
 _NULL = b"null"
 _DIGITS = frozenset(b"0123456789")     # the first byte of a JSON number that is not negative
-_QUOTE, _ESCAPED_QUOTE, _ESCAPED_BACKSLASH = b'"', b'\\"', b"\\\\"
+_QUOTE, _BACKSLASH, _ESCAPED_QUOTE, _ESCAPED_BACKSLASH = b'"', b"\\", b'\\"', b"\\\\"
 _LONG_SCORE = 32   # a public score's text longer than this, or with an exponent, is left to the model's bounds
 # The quotes of a record's required keys and texts: a violation's id, type, indicator, determined_on (keys and
 # values) and tier (key); an honour's id, type, honour, level, awarded_on (keys and values).
@@ -92,6 +92,12 @@ _VIOLATION_QUOTES, _HONOUR_QUOTES = 18, 20
 def _quotes(value: object) -> int:
     """The quotes an optional field adds to its line: none when left out, its key's when null, else key and text."""
     return 0 if value is UNSET else 2 if value is None else 4
+
+
+def _described(records: list[PlainViolation | PlainHonour]) -> int:
+    """The quotes the records' authorities and descriptions add (counted only for a line that has more quotes than
+    its other fields make: most lines give neither)."""
+    return sum(_quotes(record.authority) + _quotes(record.description) for record in records)
 
 
 class PlainScorer:
@@ -121,7 +127,8 @@ class PlainScorer:
             subject = _DECODER.decode(line)
         except (ValueError, RecursionError):  # msgspec.DecodeError and its ValidationError, UnicodeDecodeError, nesting
             return None
-        if _ESCAPED_BACKSLASH in line:         # "\\" before a closing quote: quotes are not counted here
+        escaped = _BACKSLASH in line          # as a rule not: the quotes are then counted in one pass
+        if escaped and _ESCAPED_BACKSLASH in line:   # "\\" before a closing quote: quotes are not counted here
             return None
         day = self.day
         law = day.law
@@ -165,28 +172,32 @@ class PlainScorer:
             if type(record) is PlainViolation:
                 if record.indicator in engine_codes or record.determined_on > violation_last:
                     return None
-                quotes += _VIOLATION_QUOTES + _quotes(record.authority) + _quotes(record.description)
                 violations.append(record)
             else:
                 assert type(record) is PlainHonour
-                until = record.until
-                if until is UNSET or until is None:
+                until = record.valid_until
+                if until is UNSET:
+                    record.valid_until = None        # left out: no validity stated, as the kernel reads it
                     if record.awarded_on > honour_last:
                         return None
-                    quotes += _HONOUR_QUOTES + (0 if until is UNSET else 2) + _quotes(record.authority) \
-                        + _quotes(record.description)
+                elif until is None:
+                    quotes += 2
+                    if record.awarded_on > honour_last:
+                        return None
                 elif until < record.awarded_on:
                     return None
                 else:
-                    quotes += _HONOUR_QUOTES + 4 + _quotes(record.authority) + _quotes(record.description)
+                    quotes += 4
                 if not self._canonical(record.honour):
                     return None
                 honours.append(record)
-        if line.count(_QUOTE) - line.count(_ESCAPED_QUOTE) != quotes:
-            return None   # a key given twice (or anything else not counted above): the other path says which
+        quotes += _VIOLATION_QUOTES * len(violations) + _HONOUR_QUOTES * len(honours)
+        found = line.count(_QUOTE) - (line.count(_ESCAPED_QUOTE) if escaped else 0)
+        if found != quotes and found != quotes + _described(records):
+            return None   # a key given twice (or anything else not counted here): the other path says which
         explainer = Explainer(day) if self.explain else None
-        try:
-            deductions, bonus = tally(day, violations, honours, explainer)
+        try:   # every honour's validity is a date or None now (UNSET was made None above)
+            deductions, bonus = tally(day, violations, cast("list[HonourLike]", honours), explainer)
         except UnknownRule:
             return None
         warnings: list[str] = []
