@@ -84,17 +84,47 @@ def test_ctrl_c_in_any_command_is_one_line_and_130(command: list[str], monkeypat
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
-@pytest.mark.parametrize("extra", [["--format", "json", "--record", "record.json"], ["--output", "out.jsonl"]])
-def test_a_real_sigint_while_reading_facts_exits_130_without_a_traceback(extra: list[str], tmp_path: Path) -> None:
-    """The facts are a named pipe nobody writes to: the command waits in it until the signal comes."""
+def test_a_real_sigint_while_reading_facts_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    """The facts are a named pipe that gives nothing: ``--format json --record`` waits reading it until the signal
+    comes (the batch path's own interruption is tested in tests/population/test_run.py)."""
+    import errno
+
     pipe = tmp_path / "facts.jsonl"
     os.mkfifo(pipe)
     process = subprocess.Popen([sys.executable, "-m", "mincredit", "evaluate", str(pipe), "--rulebook", "miner",
-                                "--as-of", "2024-06-30", *extra], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+                                "--as-of", "2024-06-30", "--format", "json", "--record", "record.json"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline:     # until mincredit has opened the pipe to read it
+        try:
+            writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as error:
+            assert error.errno == errno.ENXIO
+            time.sleep(0.05)
+    assert writer is not None
+    try:
+        time.sleep(0.2)                                         # … and waits in its read
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.close(writer)
+        if process.poll() is None:
+            process.kill()
     assert process.returncode == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "interrupted" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["facts.jsonl"]
+
+
+def test_ctrl_c_on_the_batch_path_is_one_line_and_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from mincredit._population import jsonl
+
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text('{"uscc": "91150600MA13R7T5Q6", "name": "某", "kind": "miner", "public_score": 850}\n',
+                     encoding="utf-8")
+    monkeypatch.setattr(jsonl.JsonlUnit, "run", broken(KeyboardInterrupt()))
+    out = tmp_path / "out.jsonl"
+    assert main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", "2024-06-30", "--output", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == f"mincredit evaluate: interrupted; {out} was left as it was"
+    assert not out.exists()

@@ -355,35 +355,48 @@ _ENTRY_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st
                           st.sampled_from(["0", "abc", "-1", "1E+40", "NaN", "2020-12-01", [], {}, [0, 1], "miner"]))
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(scope="module")
+def warmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple[int, bytes]]:
+    """Facts, a cache filled by evaluating them, and what evaluating them without a cache writes (made once)."""
+    here = tmp_path_factory.mktemp("warmed")
+    facts = population_file(here / "facts.jsonl", 12)
+    expected = _evaluate_main(facts, "off", here / "off.jsonl")
+    assert _evaluate_main(facts, str(here / "cache"), here / "cold.jsonl") == expected
+    return facts, here / "cache", expected
+
+
+def _evaluate_main(facts: Path, cache: str, output: Path) -> tuple[int, bytes]:
+    import contextlib
+    import io
+
+    from mincredit.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINCREDIT_CACHE_DIR", cache)
+        code = main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain",
+                     "--output", str(output)])
+    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+    return code, output.read_bytes() if output.exists() else b""
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_a_damaged_entry_is_never_a_crash_nor_a_wrong_score(data: st.DataObject) -> None:
+def test_a_damaged_entry_is_never_a_crash_nor_a_wrong_score(warmed: tuple[Path, Path, tuple[int, bytes]],
+                                                            data: st.DataObject) -> None:
     """Entries damaged byte by byte or value by value: the run writes exactly what a run without the cache writes.
     Entries whose checksum is then made again as the cache makes it — a forgery, by someone who can write the cache
     (docs/performance.md: it is trusted as __pycache__ is) — never crash the run either."""
-    import contextlib
-    import io
     import tempfile
 
-    from mincredit.cli import main
     from mincredit.rules._cache import _checksum
 
+    facts, filled, expected = warmed
     with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
-        facts = population_file(here / "facts.jsonl", 12)
-
-        def evaluate(cache: str, output: str) -> tuple[int, bytes]:
-            err = io.StringIO()
-            with contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as patch:
-                patch.setenv("MINCREDIT_CACHE_DIR", cache)
-                code = main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain",
-                             "--output", str(here / output)])
-            assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
-            return code, (here / output).read_bytes() if (here / output).exists() else b""
-
-        expected = evaluate("off", "off.jsonl")
         cache = here / "cache"
-        assert evaluate(str(cache), "cold.jsonl") == expected
+        shutil.copytree(filled, cache)
         forged = data.draw(st.booleans())
         for entry in entries(cache):
             raw = entry.read_bytes()
@@ -401,5 +414,5 @@ def test_a_damaged_entry_is_never_a_crash_nor_a_wrong_score(data: st.DataObject)
                 content["law_sha256"] = _checksum(str(content.get("key")), str(content.get("source_sha256")),
                                                   content["law"])
             entry.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
-        warm = evaluate(str(cache), "warm.jsonl")
+        warm = _evaluate_main(facts, str(cache), here / "warm.jsonl")
         assert warm == expected or forged
