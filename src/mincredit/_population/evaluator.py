@@ -162,12 +162,15 @@ def drop_repeated(outcome: UnitOutcome, distinct: DistinctSubjects, subjects_bef
     look-up per subject; the rest only when a USCC repeats."""
     assert outcome.keys is not None
     repeated: dict[int, FactError] = {}
+    claim = distinct.first.setdefault       # one dictionary operation a subject (DistinctSubjects.repeats, inlined)
     for position, (uscc, line) in enumerate(outcome.keys):
         if uscc is not None:
             index, at = subjects_before + position, lines_before + line
-            first = distinct.repeats(uscc, index, at)
-            if first is not None:
-                repeated[index] = repeated_subject_error(uscc, None, first, file, at, index)
+            here = index << 32 | at
+            first = claim(uscc, here)
+            if first != here:
+                repeated[index] = repeated_subject_error(uscc, None, (first >> 32, (first & 0xFFFFFFFF) or None),
+                                                         file, at, index)
     if not repeated:
         return
     names: dict[int | None, str | None] = {error.subject_index: error.name for error in outcome.errors if error.name}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Literal, cast, final
+from typing import Literal, final
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -30,9 +30,6 @@ from mincredit._explain import Explainer
 from mincredit._kernel import Day, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
 from mincredit._results import SubjectResult
 from mincredit.facts._uscc import is_valid_uscc
-
-if TYPE_CHECKING:
-    from mincredit._kernel import HonourLike
 
 
 @final
@@ -197,7 +194,7 @@ class PlainScorer:
             return None   # a key given twice (or anything else not counted here): the other path says which
         explainer = Explainer(day) if self.explain else None
         try:   # every honour's validity is a date or None now (UNSET was made None above)
-            deductions, bonus = tally(day, violations, cast("list[HonourLike]", honours), explainer)
+            deductions, bonus = tally(day, violations, honours, explainer)  # type: ignore[arg-type]
         except UnknownRule:
             return None
         warnings: list[str] = []
