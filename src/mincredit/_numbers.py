@@ -104,10 +104,12 @@ def decimal_value(value: object) -> object:
     problem = _size_problem(number)
     if problem is not None:
         raise NotANumber(f"{problem} (got {shown(number)})")
-    if not number:
+    if not number:       # zero is never negative (-0.0 is 0.0) and has no positive exponent (0E+5 is 0)
         exponent = number.as_tuple().exponent
-        if number.is_signed() or (isinstance(exponent, int) and exponent > 0):
-            number = number.copy_abs() if not (isinstance(exponent, int) and exponent > 0) else Decimal(0)
+        if isinstance(exponent, int) and exponent > 0:
+            number = Decimal(0)
+        elif number.is_signed():
+            number = number.copy_abs()
     return number
 
 

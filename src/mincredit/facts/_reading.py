@@ -143,8 +143,11 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         found: list[tuple[str, dict[str, Any]]] | None = getattr(_FOUND, "keys", None)
         if found is not None:
             seen: set[str] = set()
-            twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-            found.append((twice, result))
+            for key, _ in pairs:
+                if key in seen:
+                    found.append((key, result))
+                    break
+                seen.add(key)
     return result
 
 
