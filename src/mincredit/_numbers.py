@@ -68,7 +68,7 @@ def _size_problem(value: Decimal) -> str | None:
     if value and value.adjusted() >= INTEGER_DIGITS:
         return f"is too large: a number has at most {INTEGER_DIGITS} digits before the decimal point"
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -FRACTION_DIGITS:
+    if value and isinstance(exponent, int) and exponent < -FRACTION_DIGITS:
         # trailing zeros after the point do not count: 850.000… is 850
         digits = value.as_tuple().digits
         trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
