@@ -3,10 +3,11 @@
 One suite, every path × every kind of rulebook:
 
 - paths: the Python API explained and not, ``evaluate_stream`` on plain mappings, JSON Lines to JSON Lines
-  explained and not, ``--jobs 2``, Parquet to Parquet (the vectorised twin), Parquet explained, CSV, an Arrow
-  table in memory, Parquet and CSV files (one and two files) read as any facts file is and evaluated with
-  explanations (the document outputs, and every command that reads facts), and every subject forced through
-  the analysis (what non-plain subjects take);
+  explained and not, ``--jobs 2``, a YAML and a JSON document (read whole, in a batch and as ``--format json``
+  reads them), Parquet to Parquet (the vectorised twin), Parquet explained, CSV, an Arrow table in memory,
+  Parquet and CSV files (one and two files) read as any facts file is and evaluated with explanations (the
+  document outputs, and every command that reads facts), and every subject forced through the analysis (what
+  non-plain subjects take);
 - rulebooks: the shipped miner and agency rulebooks; a structural revision made only in YAML (relabelled and
   re-counted grades with their consequences, a new honour level, a new indicator, other retention periods,
   cap, weights and public-score range: tests/fixtures/make_structural_revision.py); one with fractional points
@@ -228,6 +229,61 @@ def json_lines(explain: bool, jobs: int = 1) -> Path_:
     return run
 
 
+def yaml_text(raws: tuple[dict[str, Any], ...]) -> str:
+    """The subjects as a YAML document in block style: texts quoted, numbers and dates plain (YAML reads the dates as
+    dates and the numbers as numbers)."""
+    def scalar(value: Any) -> str:
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = ["subjects:"]
+    for raw in raws:
+        lines.append("  -")
+        lines.extend(f"    {key}: {scalar(value)}" for key, value in raw.items() if key != "records")
+        lines.append("    records:" + ("" if raw["records"] else " []"))
+        for record in raw["records"]:
+            lines.append("      -")
+            lines.extend(f"        {key}: {scalar(value)}" for key, value in record.items())
+    return "\n".join(lines) + "\n"
+
+
+def json_document_text(raws: tuple[dict[str, Any], ...]) -> bytes:
+    return b'{"subjects": [' + b", ".join(msgspec.json.Encoder(decimal_format="number").encode(raw)
+                                          for raw in raws) + b"]}"
+
+
+def document(suffix: str, explain: bool) -> Path_:
+    """A YAML or JSON document, read whole and evaluated in chunks of subjects (a batch)."""
+    def run(name: str, tmp: Path) -> dict[str, Outcome]:
+        raws = subjects(name)
+        facts = tmp / f"facts{suffix}"
+        if suffix == ".yaml":
+            facts.write_text(yaml_text(raws), encoding="utf-8")
+        else:
+            facts.write_bytes(json_document_text(raws))
+        return batch(facts, rulebook(name), AS_OF[name], tmp / "out.jsonl", explain, raws)
+    return run
+
+
+def read_whole(suffix: str) -> Path_:
+    """``--format json``'s path: the facts file read by read_facts_file, then evaluated at once, explained."""
+    def run(name: str, tmp: Path) -> dict[str, Outcome]:
+        raws = subjects(name)
+        facts = tmp / f"facts{suffix}"
+        if suffix == ".yaml":
+            facts.write_text(yaml_text(raws), encoding="utf-8")
+        elif suffix == ".json":
+            facts.write_bytes(json_document_text(raws))
+        else:
+            facts.write_bytes(jsonl_bytes(raws))
+        evaluation = evaluate(list(read_facts_file(facts)), rulebook(name), AS_OF[name])
+        return outcomes_of_api(evaluation.results, evaluation.errors, raws, True)
+    return run
+
+
 def parquet(explain: bool, out: str = "out.parquet") -> Path_:
     def run(name: str, tmp: Path) -> dict[str, Outcome]:
         raws = subjects(name)
@@ -310,6 +366,11 @@ PATHS: dict[str, tuple[Path_, bool]] = {
     "JSON Lines scores": (json_lines(False), False),
     "JSON Lines --jobs 2 explained": (json_lines(True, jobs=2), True),
     "JSON Lines --jobs 2 scores": (json_lines(False, jobs=2), False),
+    "JSON Lines read whole (--format json)": (read_whole(".jsonl"), True),
+    "YAML document, batch explained": (document(".yaml", True), True),
+    "YAML document read whole (--format json)": (read_whole(".yaml"), True),
+    "JSON document, batch scores": (document(".json", False), False),
+    "JSON document read whole (--format json)": (read_whole(".json"), True),
     "Parquet scores (vectorised)": (parquet(False), False),
     "Parquet explained": (parquet(True, "out.jsonl"), True),
     "CSV scores": (csv, False),

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fixtures.versions_library import EXAMPLE, POPULATION, SHIPPED, edited, revised_library
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mincredit._engine import evaluate
 from mincredit._replay import (
@@ -270,3 +272,94 @@ def test_replay_of_something_that_is_not_a_record(tmp_path: Path, capsys: pytest
                         (tmp_path / "missing.json", "cannot read the record")):
         assert main(["replay", str(path), "--facts", str(EXAMPLE)]) == 2
         assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("rulebook_id", "version", "words"), [
+    ("evil/miner", "x.yaml", "is not a rulebook id"),
+    ("../miner", "2020-draft", "is not a rulebook id"),
+    ("miner", "../../evil", "is not a version name"),
+    ("miner", "x.yaml", "no version 'x.yaml' of rulebook 'miner'"),
+    ("miner", " 2020-draft", "is not a version name"),
+])
+def test_a_record_names_library_ids_only_never_a_file(rulebook_id: str, version: str, words: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A tampered record naming `evil/miner` version `x.yaml` once loaded ./evil/miner@x.yaml and said
+    "identical": the recorded id and version are looked up in the library, never read as a path."""
+    record = record_with_cli(tmp_path)
+    data = json.loads(record.read_text(encoding="utf-8"))
+    planted = tmp_path / "evil" / "miner@x.yaml"
+    planted.parent.mkdir()
+    planted.write_bytes((SHIPPED / "miner.yaml").read_bytes())      # a rulebook with the recorded digest
+    (tmp_path / "miner@x.yaml").write_bytes((SHIPPED / "miner.yaml").read_bytes())
+    data["rulebook"].update(id=rulebook_id, version=version)
+    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["replay", str(record), "--facts", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "identical" not in err
+    with pytest.raises(ReplayError, match=r"is not|no version"):
+        replay(record, EXAMPLE)
+
+
+# --- tampered records (fuzzed) ------------------------------------------------------------------------
+
+def _record_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_record_paths(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found.extend(_record_paths(item, (*prefix, index)))
+    return found
+
+
+_TAMPERED_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 10 ** 6), st.text(max_size=12), st.just([]), st.just({}),
+    st.sampled_from(["evil/miner", "../miner", "x.yaml", "miner", "miner@2020-draft", "2020-draft", "agency",
+                     "/etc/passwd", "sha256:" + "0" * 64, "9999-12-31", "2024-02-30", "NaN", "9" * 5000]))
+
+
+@pytest.fixture(scope="module")
+def a_record(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("record") / "record.json"
+    assert main(["evaluate", str(EXAMPLE), "--rulebook", "miner", "--as-of", AS_OF, "--format", "json",
+                 "--record", str(out)]) == 0
+    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return data
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_tampered_record_is_refused_or_compared_never_a_traceback(a_record: dict[str, Any],
+                                                                    data: st.DataObject) -> None:
+    import contextlib
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        (here / "evil").mkdir()
+        (here / "evil" / "miner@x.yaml").write_bytes((SHIPPED / "miner.yaml").read_bytes())
+        record = here / "record.json"
+        content = json.loads(json.dumps(a_record))
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from(_record_paths(content)))
+            parent = content
+            for part in path[:-1]:
+                parent = parent[part]
+            if data.draw(st.booleans()):
+                parent[path[-1]] = data.draw(_TAMPERED_VALUES)
+            else:
+                del parent[path[-1]]
+        record.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(here):
+            code = main(["replay", str(record), "--facts", str(EXAMPLE)])
+    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+    assert code in (0, 1, 2)
+    if code != 2:        # it was compared: the record names the library's own rulebook, never the planted file
+        assert content["rulebook"]["id"] == "miner" and content["rulebook"]["version"] == "2020-draft"

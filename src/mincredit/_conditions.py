@@ -106,9 +106,10 @@ def _scale(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _bound_measure(quantity: str, bound: Bound, unit: str) -> Measure:
-    """A bound without a unit is in its quantity's own unit (as lint reads it)."""
-    return Measure(quantity, bound.unit or unit, _scale(bound.value))
+def _bound_measure(quantity: str, bound: Bound, quantity_unit: str) -> Measure:
+    """How a bound compares its quantity: in the bound's unit, or the quantity's own when it names none (as lint
+    reads it: mincredit.lint._checks)."""
+    return Measure(quantity, bound.unit if bound.unit is not None else quantity_unit, _scale(bound.value))
 
 
 def _bound_test(measure: Measure, bound: Bound, side: Literal["lower", "upper"]) -> Expr:
@@ -124,13 +125,13 @@ def _bound_test(measure: Measure, bound: Bound, side: Literal["lower", "upper"])
     return Test(floor, "lt", limit)
 
 
-def condition_expr(condition: QuantityCondition, unit: str) -> tuple[Expr, list[Measure]]:
+def condition_expr(condition: QuantityCondition, quantity_unit: str) -> tuple[Expr, list[Measure]]:
     tests: list[Expr] = [Test(f"has__{condition.quantity}", "eq", True)]
     measures: list[Measure] = []
     for side, bound in (("lower", condition.lower), ("upper", condition.upper)):
         if bound is None:
             continue
-        measure = _bound_measure(condition.quantity, bound, unit)
+        measure = _bound_measure(condition.quantity, bound, quantity_unit)
         measures.append(measure)
         tests.append(_bound_test(measure, bound, side))  # type: ignore[arg-type]
     return All(tuple(tests)), measures
@@ -155,8 +156,8 @@ def compile_program(rulebook: Rulebook) -> Program:
         for tier in indicator.tiers:
             if tier.condition is None:
                 continue
-            definition = rulebook.quantities.get(tier.condition.quantity)
-            expr, used = condition_expr(tier.condition, definition.unit if definition is not None else "")
+            defined = rulebook.quantities.get(tier.condition.quantity)
+            expr, used = condition_expr(tier.condition, defined.unit if defined is not None else "")
             for measure in used:
                 measures.setdefault(measure.key, measure)
             rules.append(Rule(f"tier:{indicator.code}.{tier.tier}",

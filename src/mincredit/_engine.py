@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, cast
 import msgspec
 
 from mincredit._explain import Explainer, WindowTexts
-from mincredit._kernel import Day, Law, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
+from mincredit._kernel import Day, Law, Tables, UnknownRule, conclude, offence_places, stated_tier_warnings, tally
+from mincredit._periods import BeyondCalendar
 from mincredit._results import Evaluation, RulebookRef, SubjectResult
 from mincredit.facts._models import HonourRecord, PartialSubject, Subject, ViolationRecord
 from mincredit.facts._reading import FactError, SubjectEntry
@@ -63,6 +64,13 @@ def rulebook_errors(subject: Subject | PartialSubject, rulebook: CompiledRuleboo
         return errors
     tables = rulebook.tables
     for record in subject.records:
+        if isinstance(record, ViolationRecord | HonourRecord):
+            honour = isinstance(record, HonourRecord)
+            start = record.awarded_on if isinstance(record, HonourRecord) else record.determined_on
+            late = tables.calendar_problem(start, honour) \
+                if not (isinstance(record, HonourRecord) and record.valid_until is not None) else None
+            if late is not None:
+                errors.append(problem(late, "awarded_on" if honour else "determined_on", record.id))
         if isinstance(record, ViolationRecord):
             tiers = tables.tiers.get(record.indicator)
             if tiers is None:
@@ -100,6 +108,13 @@ def entry_errors(entry: SubjectEntry, rulebook: CompiledRulebook) -> list[FactEr
     if entry.partial is not None:
         errors.extend(rulebook_errors(entry.partial, rulebook, entry.index, entry))
     return errors
+def beyond_calendar(error: Exception, subject: Subject, index: int, entry: SubjectEntry | None) -> FactError:
+    """The error of a subject one of whose periods (a listing's, a repair's, a deadline in working days …) would
+    end after 9999-12-31, the last day a date can hold: its dates cannot all be right."""
+    return FactError(f"a period counted from one of this subject's dates would end after 9999-12-31, the last day "
+                     f"mincredit can count to ({error}); check the years of its dates",
+                     file=entry.file if entry else None, line=entry.line if entry else None, subject_index=index,
+                     uscc=subject.uscc, name=subject.name)
 
 
 def _code_range(law: Law) -> str:
@@ -121,6 +136,20 @@ def is_plain(subject: Subject, law: Law) -> bool:
                     or not violation.__pydantic_fields_set__ <= PLAIN_VIOLATION_FIELDS:
                 return False
         elif kind is not HonourRecord or not record.__pydantic_fields_set__ <= PLAIN_HONOUR_FIELDS:
+            return False
+    return True
+
+
+def _within_calendar(subject: Subject, tables: Tables) -> bool:
+    """Whether every period the kernel may count from the subject's records ends by 9999-12-31 (a record starting
+    later is its subject's error, which :func:`rulebook_errors` words; the kernel counts such a period only when it
+    explains, so the check must come first for every path to agree)."""
+    violation_last, honour_last = tables.violation_last, tables.honour_last
+    for record in subject.records:
+        if type(record) is ViolationRecord:
+            if record.determined_on > violation_last:
+                return False
+        elif type(record) is HonourRecord and record.valid_until is None and record.awarded_on > honour_last:
             return False
     return True
 
@@ -159,16 +188,24 @@ def checked_result(subject: Subject, rulebook: CompiledRulebook, as_of: dt.date,
     """
     law = rulebook.law
     tables = rulebook.tables
-    if subject.kind == law.kind and is_plain(subject, law) \
-            and tables.public_problem(subject.public_score, subject.status) is None:
+    try:
+        if subject.kind == law.kind and is_plain(subject, law) \
+                and tables.public_problem(subject.public_score, subject.status) is None \
+                and _within_calendar(subject, tables):
+            try:
+                return evaluate_plain(rulebook.day(as_of), subject, explain)
+            except UnknownRule:
+                pass
+        problems = rulebook_errors(subject, rulebook, index, entry)
+        if problems:
+            return problems
         try:
-            return evaluate_plain(rulebook.day(as_of), subject, explain)
-        except UnknownRule:
-            pass
-    problems = rulebook_errors(subject, rulebook, index, entry)
-    if problems:
-        return problems
-    return evaluate_subject(subject, rulebook, as_of, explain=explain)
+            return evaluate_subject(subject, rulebook, as_of, explain=explain)
+        except UnknownRule as unknown:   # rulebook_errors said nothing, so the rulebook and the checks disagree
+            raise AssertionError(f"record {unknown} passed the rulebook checks but the kernel cannot read it") \
+                from None
+    except (BeyondCalendar, OverflowError) as beyond:
+        return [beyond_calendar(beyond, subject, index, entry)]
 
 
 def _window_texts(rulebook: CompiledRulebook, analysis: Analysis) -> WindowTexts:

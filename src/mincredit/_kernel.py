@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 import msgspec
 
 from mincredit._decimals import exact
-from mincredit._periods import period_end
+from mincredit._periods import last_start, period_end
 from mincredit._results import ConsequenceItem, Item, SubjectResult
 
 ZERO = Decimal(0)
@@ -149,9 +149,10 @@ def first_day_counting(as_of: dt.date, years: int) -> dt.date:
     """
     low, high = dt.date.min.toordinal(), as_of.toordinal()   # period_end(as_of) >= as_of always holds
     low = max(low, high - 366 * years - 2)                    # a period of n years is at most 366·n days
-    while low < high:
+    last = last_start(years=years).toordinal()                # a later start's period ends after 9999-12-31,
+    while low < high:                                         # which is after as_of
         middle = (low + high) // 2
-        if period_end(dt.date.fromordinal(middle), years=years) >= as_of:
+        if middle > last or period_end(dt.date.fromordinal(middle), years=years) >= as_of:
             high = middle
         else:
             low = middle + 1
@@ -202,6 +203,10 @@ class Tables:
         self.cap: Number = self._number(law.cap)
         self.exact_cap = exact(law.cap)
         self.edges, self.at_edge, self.between = _band_edges(law.bands)
+        # The latest day a violation, or an honour without a stated validity, can start on and have its period end
+        # by 9999-12-31; a record starting later is its subject's error (calendar_problem), on every path.
+        self.violation_last = last_start(years=law.violation_years)
+        self.honour_last = last_start(years=law.honour_years)
 
     def _number(self, value: Decimal) -> Number:
         return int(value) if self.integral else value
@@ -211,6 +216,17 @@ class Tables:
         if position < len(self.edges) and self.edges[position] == score:
             return self.at_edge[position]
         return self.between[position]
+
+    def calendar_problem(self, start: dt.date, honour: bool) -> str | None:
+        """Why a violation determined on ``start`` (or an honour awarded then, without a stated validity) cannot be
+        counted: its period would end after 9999-12-31, the last day a date can hold; or None."""
+        law = self.law
+        last, years, article = ((self.honour_last, law.honour_years, law.honour_article) if honour
+                                else (self.violation_last, law.violation_years, law.violation_article))
+        if start <= last:
+            return None
+        return (f"{start} is too late: the {years}-year period it starts ({article}) would end after 9999-12-31, "
+                "the last day mincredit can count to; check the year")
 
     def public_problem(self, public: Decimal | None, status: str) -> str | None:
         """Why a subject's public score cannot go into the formula, or None."""
@@ -239,6 +255,8 @@ class Day:
         self.as_of = as_of
         self.violation_from = first_day_counting(as_of, law.violation_years)
         self.honour_from = first_day_counting(as_of, law.honour_years)
+        self.violation_last = tables.violation_last
+        self.honour_last = tables.honour_last
         self.tiers = tables.tiers
         self.levels = tables.levels
         self.cap = tables.cap

@@ -18,10 +18,24 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 
 
+class BeyondCalendar(ValueError):
+    """A period would end after 9999-12-31, the last day Python's dates, and so mincredit, can represent."""
+
+
 def add_months(start: dt.date, months: int) -> dt.date:
     """The corresponding day ``months`` later, or that month's last day if it has none."""
-    shifted: dt.date = start + relativedelta(months=months)
+    try:
+        shifted: dt.date = start + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        raise BeyondCalendar(f"{months} months from {start} is beyond the calendar (years {dt.MINYEAR} to "
+                             f"{dt.MAXYEAR})") from None
     return shifted
+
+
+def last_start(*, years: int = 0, months: int = 0) -> dt.date:
+    """The latest day a period of years/months can begin on and still end by 9999-12-31 (a period beginning
+    later would end in year 10000, which no date can hold)."""
+    return add_months(dt.date.max, -(12 * years + months))
 
 
 def add_years(start: dt.date, years: int) -> dt.date:

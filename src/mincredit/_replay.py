@@ -26,6 +26,7 @@ from mincredit._engine import Evaluation, evaluate
 from mincredit._report import evaluation_data
 from mincredit.facts._validating import SubjectEntry, read_facts_file
 from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._files import ID_RE, ID_VERSION_RE
 from mincredit.rules._registry import RulebookLibrary, UnknownRulebook, resolve_rulebook
 
 RECORD_KIND = "mincredit evaluation record"
@@ -160,6 +161,16 @@ def parse_record(data: Any) -> EvaluationRecord:
     for name, value in strings.items():
         if not isinstance(value, str):
             raise ReplayError(f"the record's {name} must be text, not {value!r}")
+    # A record names its rulebook by library id and version, never by a file: replay looks the version up in the
+    # library, so a record cannot make it read another file (`evil/miner`, version `x.yaml`).
+    if not ID_RE.match(strings["id"]):
+        raise ReplayError(f"the record's rulebook id {strings['id']!r} is not a rulebook id (lower-case letters, "
+                          "digits, '-' and '_', starting with a letter); a record names its rulebook by library id "
+                          "and version only")
+    if not ID_VERSION_RE.match(f"{strings['id']}@{strings['version']}") or strings["version"].strip() != \
+            strings["version"]:
+        raise ReplayError(f"the record's rulebook version {strings['version']!r} is not a version name (text "
+                          "without '/', '\\' or '@'); a record names its rulebook by library id and version only")
     try:
         as_of = dt.date.fromisoformat(strings["as_of"])
     except ValueError:
@@ -193,7 +204,10 @@ def recorded_rulebook(rulebook_id: str, version: str, digest: str, *, library: R
     library = library or RulebookLibrary.shipped()
     spec = str(rulebook) if rulebook is not None else f"{rulebook_id}@{version}"
     try:
-        compiled = resolve_rulebook(spec, library=library).rulebook
+        if rulebook is not None:     # what the auditor named: a file kept with the record, or another id@version
+            compiled = resolve_rulebook(spec, library=library).rulebook
+        else:                        # what the record names: a version in the library, never a path
+            compiled = library.compiled(library.get(rulebook_id, version))
     except UnknownRulebook as error:
         raise ReplayError(f"the recorded rulebook cannot be found: {error}; give the rulebook file the "
                           "record was made with") from None

@@ -24,6 +24,8 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from mincredit._numbers import yaml_number
+
 Path = tuple[str | int, ...]
 
 MAX_DEPTH = 64
@@ -91,6 +93,9 @@ class SourceMap:
 class YamlDocument:
     data: Any
     source_map: SourceMap
+    located: list[tuple[Path, YamlProblem]] = field(default_factory=list)
+    """Facts only (``read_yaml(…, facts=True)``): problems confined to a place, with the path of the mapping they are
+    in (a key given twice), for the reader to report against the subject holding them."""
 
 
 def _position(node: Node) -> Position:
@@ -110,7 +115,7 @@ def _tab_problems(text: str) -> list[YamlProblem]:
     return problems
 
 
-def _scalar(node: ScalarNode, problems: list[YamlProblem], tag: str) -> Any:
+def _scalar(node: ScalarNode, problems: list[YamlProblem], tag: str, facts: bool = False) -> Any:
     text: str = node.value
     try:
         if tag == "tag:yaml.org,2002:str":
@@ -119,6 +124,10 @@ def _scalar(node: ScalarNode, problems: list[YamlProblem], tag: str) -> Any:
             return None
         if tag == "tag:yaml.org,2002:bool":
             return text.lower() in {"true", "yes", "on"}
+        if facts and tag in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}:
+            # Facts: a number is written as JSON writes one, in YAML as in JSON and CSV (mincredit._numbers); any
+            # other spelling stays text, which a number field refuses for that subject alone.
+            return yaml_number(text)
         if tag == "tag:yaml.org,2002:int":
             return int(text.replace("_", ""), 0)
         if tag == "tag:yaml.org,2002:float":
@@ -138,7 +147,7 @@ def _scalar(node: ScalarNode, problems: list[YamlProblem], tag: str) -> Any:
 
 
 def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
-             problems: list[YamlProblem]) -> Any:
+             problems: list[YamlProblem], located: list[tuple[Path, YamlProblem]] | None = None) -> Any:
     if id(node) in seen:
         problems.append(YamlProblem(
             "Y005", "an alias (*name) repeats an anchored node; rulebooks and facts must spell every value out",
@@ -169,21 +178,25 @@ def _convert(node: Node, path: Path, seen: set[int], source_map: SourceMap,
             key_value = _scalar(key_node, problems, key_tag)
             key = str(key_value) if not isinstance(key_value, str) else key_value
             if key in result:
-                problems.append(YamlProblem(
+                twice = YamlProblem(
                     "Y002", f"the key {key!r} appears twice in the same mapping (first at line "
                             f"{source_map.keys[(*path, key)].line}); only one of them would be used",
-                    _position(key_node)))
+                    _position(key_node))
+                if located is not None:
+                    located.append((path, twice))
+                else:
+                    problems.append(twice)
                 continue
             source_map.keys[(*path, key)] = _position(key_node)
-            result[key] = _convert(value_node, (*path, key), seen, source_map, problems)
+            result[key] = _convert(value_node, (*path, key), seen, source_map, problems, located)
         return result
     if isinstance(node, SequenceNode):
         return [
-            _convert(item, (*path, index), seen, source_map, problems)
+            _convert(item, (*path, index), seen, source_map, problems, located)
             for index, item in enumerate(node.value)
         ]
     assert isinstance(node, ScalarNode)
-    return _scalar(node, problems, tag)
+    return _scalar(node, problems, tag, located is not None)
 
 
 def _codepoint(character: object) -> str:
@@ -196,8 +209,13 @@ def _offset_position(text: str, offset: int) -> Position:
     return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
-def read_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document into plain data and its source map, or raise YamlReadError."""
+def read_yaml(text: str, *, facts: bool = False) -> YamlDocument:
+    """Parse one YAML document into plain data and its source map, or raise YamlReadError.
+
+    ``facts``: a facts document, whose subjects are reported one by one: numbers are read as the facts read them
+    in every format (:func:`mincredit._numbers.yaml_number`), and a key given twice is kept in ``located`` with
+    its place instead of failing the whole document.
+    """
     problems = _tab_problems(text)
     # The "safe" composer runs in C (ruamel.yaml.clib) when available, about 7× faster than the pure
     # Python one; only nodes are composed either way, so nothing is constructed from the text.
@@ -244,10 +262,11 @@ def read_yaml(text: str) -> YamlDocument:
     source_map = SourceMap()
     if node is None:
         raise YamlReadError([*problems, YamlProblem("Y006", "the file is empty", Position(1, 1))])
-    data = _convert(node, (), set(), source_map, problems)
+    located: list[tuple[Path, YamlProblem]] | None = [] if facts else None
+    data = _convert(node, (), set(), source_map, problems, located)
     if problems:
         raise YamlReadError(sorted(problems, key=lambda p: (p.position.line, p.position.column)))
-    return YamlDocument(data=data, source_map=source_map)
+    return YamlDocument(data=data, source_map=source_map, located=located or [])
 
 
 def decode_utf8(raw: bytes) -> str:

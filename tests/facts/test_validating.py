@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from builders import MINER_USCC, shipped
+from builders import MINER_USCC, OTHER_MINER_USCC, shipped
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +102,8 @@ def test_json_keeps_decimals_exact(tmp_path: Path):
 def test_json_lines_report_the_line_of_a_bad_subject(tmp_path: Path):
     good = {"uscc": MINER_USCC, "name": "某", "kind": "miner", "public_score": 500}
     path = tmp_path / "facts.jsonl"
-    path.write_text(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "kind": "mine"}) + "\n",
+    path.write_text(json.dumps(good) + "\n{not json\n" + json.dumps({**good, "kind": "mine", "uscc": OTHER_MINER_USCC})
+                    + "\n",
                     encoding="utf-8")
     entries = list(read_facts_file(path))
     assert [e.subject is not None for e in entries] == [True, False, True]

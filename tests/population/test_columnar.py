@@ -129,7 +129,7 @@ def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: P
         {"uscc": uscc_of(705), "name": "另一个名称", "kind": "miner", "public_score": "850", "record_id": "v-1",
          "type": "violation", "indicator": "M01", "tier": "1", "determined_on": "2023-01-10"},
         {"uscc": uscc_of(706), "name": "写法特别公司", "kind": "miner", "public_score": "8.5E2", "record_id": " v-1",
-         "type": "violation", "indicator": "M01", "tier": "01", "determined_on": "2023-01-10"},
+         "type": "violation", "indicator": "M01", "tier": "1", "determined_on": "2023-01-10"},
     ]
     table = text_table(rows + bad_rows)
     pacsv.write_csv(table, tmp_path / "facts.csv")
@@ -426,3 +426,62 @@ def test_units_evaluated_before_the_split_check_ends_wait_for_it(tmp_path: Path,
     monkeypatch.setattr(columnar, "find_split_subjects", failing)
     with pytest.raises(FactsFileError, match="broken"):
         run(tmp_path / "facts.parquet", tmp_path)
+
+
+# --- cells the reader once failed the whole file on (issue 12) -------------------------------------------------
+
+HEADER = "uscc,name,kind,public_score,record_id,type,indicator,tier,determined_on\n"
+
+
+def csv_row(number: int, name: str = "某公司", public: str = "850", record_id: str = "v-1") -> str:
+    return f"{uscc_of(number)},{name},miner,{public},{record_id},violation,M03,2,2023-05-10\n"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_arrows_null_words_are_text_and_only_an_empty_cell_is_absent(explain: bool, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_text(HEADER + csv_row(1, name="NULL", record_id="NA") + csv_row(2, public="NaN")
+                     + csv_row(3, name="N/A") + csv_row(4, public="") + csv_row(5, name='""'), encoding="utf-8")
+    _, errors = run(facts, tmp_path, explain=explain, out="out.jsonl")
+    names = {row["uscc"]: row["name"] for row in results_of(tmp_path / "out.jsonl")}
+    assert names == {uscc_of(1): "NULL", uscc_of(3): "N/A"}
+    joined = "\n".join(errors)
+    assert "row 2: subject #2" in joined and "field 'public_score': must be a finite number" in joined
+    assert "row 4: subject #4" in joined and "public credit score" in joined           # empty: absent, required
+    assert "row 5: subject #5" in joined and "field 'name'" in joined                  # quoted empty: absent too
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_a_cell_that_is_not_utf8_is_its_subjects_error(explain: bool, tmp_path: Path) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_bytes((HEADER + csv_row(1) + csv_row(2, name="坏") + csv_row(3)).encode("utf-8")
+                      .replace("坏".encode(), b"\xe5\x9d"))
+    got, errors = run(facts, tmp_path, explain=explain, out="out.jsonl")
+    assert [row[0] for row in got] == [uscc_of(1), uscc_of(3)]
+    (error,) = errors
+    assert error.startswith(f"{facts}, row 2: subject #2") and "column 'name' is not valid UTF-8" in error
+
+
+def test_a_subjects_file_cell_that_is_not_utf8_names_its_row_there(tmp_path: Path) -> None:
+    records, subjects = tmp_path / "records.csv", tmp_path / "subjects.csv"
+    records.write_text("uscc,record_id,type,indicator,tier,determined_on\n"
+                       + "".join(f"{uscc_of(n)},v-1,violation,M03,2,2023-05-10\n" for n in (1, 2)), encoding="utf-8")
+    subjects.write_bytes(("uscc,name,kind,public_score\n" + f"{uscc_of(1)},甲,miner,850\n"
+                          + f"{uscc_of(2)},乙,miner,850\n").encode("utf-8").replace("乙".encode(), b"\xff"))
+    got, errors = run(records, tmp_path, subjects=subjects)
+    assert [row[0] for row in got] == [uscc_of(1)]
+    (error,) = errors
+    assert error.startswith(f"{subjects}, row 2: subject #2") and "not valid UTF-8" in error
+
+
+def test_a_cell_larger_than_a_block_and_a_line_break_in_quotes_are_read(tmp_path: Path) -> None:
+    """A 3 MB cell (the reader's blocks are 2 MiB) failed the whole file; so could a quoted line break."""
+    facts = tmp_path / "facts.csv"
+    big = "长" * (1 << 20)
+    facts.write_text(HEADER + csv_row(1) + csv_row(2, name=big) + csv_row(3, name='"第一行\n第二行"')
+                     + "".join(csv_row(n) for n in range(4, 40)), encoding="utf-8")
+    for explain in (False, True):
+        got, errors = run(facts, tmp_path, explain=explain, out="out.jsonl")
+        assert not errors and len(got) == 39
+        names = [row["name"] for row in results_of(tmp_path / "out.jsonl")]
+        assert names[1] == big and names[2] == "第一行\n第二行"

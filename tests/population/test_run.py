@@ -125,7 +125,7 @@ def test_json_lines_are_read_line_by_line(tmp_path: Path) -> None:
     good = {"uscc": MINER_USCC, "name": "名称\u2028带行分隔符", "kind": "miner", "public_score": 500}
     path = tmp_path / "facts.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(good, ensure_ascii=False).encode() + b"\r\n\n"
-                     + b'{"uscc": "\xff"}\n' + json.dumps(good).encode() + b"\n")
+                     + b'{"uscc": "\xff"}\n' + json.dumps({**good, "uscc": OTHER_MINER_USCC}).encode() + b"\n")
     entries = list(read_facts_file(path))
     assert [e.line for e in entries] == [1, 3, 4]
     assert entries[0].subject is not None and entries[0].subject.name == good["name"]
@@ -248,3 +248,33 @@ def test_the_summary_counts_in_words() -> None:
     assert "1 with errors (1 error line);" in summary.describe()
     summary.errors = 2
     assert "(2 error lines)" in summary.describe()
+# --- a subject given twice across units and workers --------------------------------------------------------
+
+@pytest.mark.parametrize(("jobs", "suffix"), [(1, ".jsonl"), (2, ".jsonl"), (1, ".parquet")])
+def test_a_subject_given_twice_is_refused_across_units_and_workers(jobs: int, suffix: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The later occurrence is the error, with its line in the file and the first's, whichever unit or worker
+    process evaluated either; its result is taken out of the output and the counts."""
+    from mincredit._population import run as population_run
+
+    monkeypatch.setattr(population_run, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(jsonl, "JSONL_UNIT_BYTES", 4096)
+    subjects = population(60)
+    twice = {**subjects[3], "name": "又一次"}
+    subjects.insert(50, twice)                                    # line 51, several units after line 4
+    subjects.insert(55, {**subjects[7], "name": ""})              # a subject with an error, given twice too
+    facts = write_jsonl(tmp_path / "facts.jsonl", subjects)
+    out = tmp_path / f"out{suffix}"
+    errors: list[Any] = []
+    summary = run_batch(BatchRequest(facts, RULEBOOK, AS_OF, out, explain=False, jobs=jobs), on_error=errors.append)
+    repeated = [error for error in errors if error.field == "uscc" and "already given" in error.message]
+    assert [(error.line, error.subject_index) for error in repeated] == [(51, 50), (56, 55)]
+    assert "subject #4 (line 4)" in repeated[0].message and "subject #8 (line 8)" in repeated[1].message
+    assert repeated[0].name == "又一次"
+    assert all(error.subject_index != 55 or error in repeated for error in errors)   # its own errors are replaced
+    rows = results_of(out)
+    assert [row["uscc"] for row in rows].count(subjects[3]["uscc"]) == 1
+    assert summary.subjects == 62 and summary.error_subjects == len({e.subject_index for e in errors})
+    assert summary.evaluated + summary.not_evaluated + summary.error_subjects == 62 == len(rows) + \
+        summary.error_subjects
+    assert sum(summary.grades.values()) == summary.evaluated

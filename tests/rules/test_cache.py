@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from builders import MINER_USCC, generated_population, shipped
 from fixtures.versions_library import REVISION, SHIPPED, edited, revised_library
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mincredit._kernel import Law
 from mincredit._population.evaluator import Evaluator, Source
@@ -259,3 +261,171 @@ def test_the_default_folder_is_the_platforms_user_cache(monkeypatch: pytest.Monk
         assert default_cache_directory() == tmp_path / "mincredit"
     monkeypatch.setenv("MINCREDIT_CACHE_DIR", "off")
     assert default_cache_directory() is None
+def _forge(entry: Path, data: dict[str, object]) -> None:
+    """Write an entry whose checksum is made as the cache makes it: consistent-looking, whatever it holds."""
+    from mincredit.rules._cache import _checksum
+
+    key, source = str(data["key"]), str(data.get("source_sha256", ""))
+    data["law_sha256"] = _checksum(key, source, data["law"])
+    entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def test_an_entry_copied_from_another_rulebook_file_is_never_used(tmp_path: Path) -> None:
+    """The entry is bound to the bytes of the file it was made from: the agency rulebook's law, put under the miner
+    file's key with a checksum over its content (as the cache once checked it), does not pass."""
+    import hashlib
+
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    miner, agency = SHIPPED / "miner.yaml", SHIPPED / "agency.yaml"
+    cache.store(str(agency), SHIPPED, cache.snapshot(str(agency), SHIPPED), agency, shipped("agency").law, None)
+    (entry,) = entries(tmp_path / "cache")
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    key = cache._file_key(miner.read_bytes())
+    data["key"] = key
+    target = cache._path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = json.dumps(data["law"], ensure_ascii=False, sort_keys=True).encode("utf-8")
+    data["law_sha256"] = hashlib.sha256(content).hexdigest()         # the old check: its own content only
+    target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert cache.law(str(miner), SHIPPED, AS_OF) is None
+    _forge(target, data)                                              # even with a checksum made over its key
+    assert cache.law(str(miner), SHIPPED, AS_OF) is None               # it names other bytes than miner.yaml's
+
+
+@pytest.mark.parametrize("change", ["bands that hold no score", "a cap that is text", "a version the table lacks"])
+def test_an_entry_that_does_not_build_is_ignored_never_a_crash(tmp_path: Path, change: str) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    shutil.copyfile(SHIPPED / "miner.yaml", library / "miner.yaml")
+    cache = RulebookCache(tmp_path / "cache", "fingerprint")
+    rulebook = load_rulebook_file(library / "miner.yaml").rulebook
+    law = compile_rulebook(rulebook).law
+    snapshot = cache.snapshot("miner", library)
+    cache.store("miner", library, snapshot, library / "miner.yaml", law,
+                [(law.version, law.effective_start, law.effective_end, library / "miner.yaml")])
+    assert cache.law("miner", library, AS_OF) == law
+    entry = cache._path(cache._file_key((library / "miner.yaml").read_bytes()))
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    if change == "bands that hold no score":
+        for band in data["law"]["bands"]:
+            band[2], band[4] = "5000", "6000"
+    elif change == "a cap that is text":
+        data["law"]["cap"] = "abc"
+    else:
+        data["law"]["version"] = "2099-forged"
+    _forge(entry, data)
+    assert cache.law("miner", library, AS_OF) is None
+
+
+def test_a_tampered_table_of_versions_is_ignored(tmp_path: Path) -> None:
+    library = revised_library(tmp_path / "library")
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    cache = tmp_path / "cache"
+    args = (str(facts), "--rulebook", "miner", "--as-of", "2024-06-30", "--format", "jsonl", "--no-explain",
+            "--library", str(library))
+    cold = run("evaluate", *args, cache=cache)
+    for entry in entries(cache):
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if "versions" in data:      # point 2020-draft at the revision's file, as a mix-up would
+            data["versions"][0][3:] = data["versions"][1][3:]
+            entry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    warm = run("evaluate", *args, cache=cache)
+    assert warm.stdout == cold.stdout and warm.returncode == cold.returncode
+
+
+def test_a_rulebook_that_changes_during_a_run_stops_it_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A subject the engine evaluates loads the rulebook from its file; another digest than the run's is exit 2 with
+    a line saying so (it was a RuntimeError traceback), and the output is left as it was."""
+    from mincredit.cli import main
+
+    facts = population_file(tmp_path / "facts.jsonl", 5)
+    out = tmp_path / "out.jsonl"
+    agency_law = shipped("agency").law
+    monkeypatch.setattr(RulebookCache, "law", lambda self, spec, library, as_of: Law(**{
+        **{field: getattr(agency_law, field) for field in agency_law.__struct_fields__}, "kind": "miner",
+        "rulebook_id": "miner"}))
+    assert main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "its file changed during the run" in err and "Traceback" not in err and not out.exists()
+
+
+# --- damaged entries (fuzzed) ------------------------------------------------------------------------
+
+
+def _json_paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_json_paths(item, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:4]):
+            found.extend(_json_paths(item, (*prefix, index)))
+    return found
+
+
+_ENTRY_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.text(max_size=8),
+                          st.sampled_from(["0", "abc", "-1", "1E+40", "NaN", "2020-12-01", [], {}, [0, 1], "miner"]))
+
+
+@pytest.fixture(scope="module")
+def warmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple[int, bytes]]:
+    """Facts, a cache filled by evaluating them, and what evaluating them without a cache writes (made once)."""
+    here = tmp_path_factory.mktemp("warmed")
+    facts = population_file(here / "facts.jsonl", 12)
+    expected = _evaluate_main(facts, "off", here / "off.jsonl")
+    assert _evaluate_main(facts, str(here / "cache"), here / "cold.jsonl") == expected
+    return facts, here / "cache", expected
+
+
+def _evaluate_main(facts: Path, cache: str, output: Path) -> tuple[int, bytes]:
+    import contextlib
+    import io
+
+    from mincredit.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINCREDIT_CACHE_DIR", cache)
+        code = main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", str(AS_OF), "--no-explain",
+                     "--output", str(output)])
+    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+    return code, output.read_bytes() if output.exists() else b""
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_damaged_entry_is_never_a_crash_nor_a_wrong_score(warmed: tuple[Path, Path, tuple[int, bytes]],
+                                                            data: st.DataObject) -> None:
+    """Entries damaged byte by byte or value by value: the run writes exactly what a run without the cache writes.
+    Entries whose checksum is then made again as the cache makes it — a forgery, by someone who can write the cache
+    (docs/performance.md: it is trusted as __pycache__ is) — never crash the run either."""
+    import tempfile
+
+    from mincredit.rules._cache import _checksum
+
+    facts, filled, expected = warmed
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        cache = here / "cache"
+        shutil.copytree(filled, cache)
+        forged = data.draw(st.booleans())
+        for entry in entries(cache):
+            raw = entry.read_bytes()
+            if data.draw(st.booleans()):
+                at = data.draw(st.integers(0, len(raw) - 1))
+                entry.write_bytes(raw[:at] + data.draw(st.binary(min_size=1, max_size=4)) + raw[at + 1:])
+                continue
+            content = json.loads(raw)
+            path = data.draw(st.sampled_from(_json_paths(content)))
+            parent = content
+            for part in path[:-1]:
+                parent = parent[part]
+            parent[path[-1]] = data.draw(_ENTRY_VALUES)
+            if forged and "law" in content and isinstance(content.get("law"), dict):
+                content["law_sha256"] = _checksum(str(content.get("key")), str(content.get("source_sha256")),
+                                                  content["law"])
+            entry.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        warm = _evaluate_main(facts, str(cache), here / "warm.jsonl")
+        assert warm == expected or forged

@@ -20,11 +20,14 @@ RECORD_COLUMNS = ("record_id", "type", "indicator", "tier", "determined_on", "ho
 ALL_COLUMNS = SUBJECT_COLUMNS + RECORD_COLUMNS
 REQUIRED_COLUMNS = ("uscc", "name", "kind")
 SUBJECT_ROW = "_subject_row"   # added by the two-file join: the subject's row in the subjects file (0-based)
+PROBLEM = "_problem"           # added by the reader: why a row's cells cannot be read (null: they can)
+SUBJECT_PROBLEM = "_subject_problem"   # the same, of the subject's row in the subjects file (the two-file layout)
 DATE_COLUMNS = frozenset({"determined_on", "awarded_on", "valid_until"})
 TEXT_COLUMNS = frozenset(ALL_COLUMNS) - DATE_COLUMNS - {"tier", "public_score"}
 RECORD_FIELD = {"record_id": "id"}   # the column's name in the facts format, where it differs
 BATCH_ROWS = 131_072
 CSV_BLOCK_BYTES = 2 << 20
+CSV_LARGEST_ROW = 1 << 28             # a CSV row (a record) of more than 256 MiB cannot be read
 TABLE_BATCH_ROWS = 1 << 19            # a table already in memory is evaluated in slices of this many rows
 # Every character Python's str.isspace() accepts (29 of them): a value that starts or ends with one is left
 # to the model, which strips some fields and rejects others.
@@ -340,3 +343,58 @@ def fixed_changes(column: pa.Array) -> npt.NDArray[np.bool_]:
     return differs
 
 
+def readable(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch as read, its text cells as UTF-8 text: a text or binary column (dictionary-encoded or not) becomes
+    text, each distinct value checked once; a cell that is not valid UTF-8 is shown with U+FFFD for its bad bytes
+    and said, with its column, in the PROBLEM column of its row — its subject's error, not the file's."""
+    columns: list[pa.Array] = []
+    problems: list[str | None] | None = None
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        kind = column.type
+        dictionary = pa.types.is_dictionary(kind)
+        values = column.dictionary if dictionary else column
+        value_kind = values.type
+        if not (is_text(value_kind) or pa.types.is_binary(value_kind) or pa.types.is_large_binary(value_kind)):
+            columns.append(column)
+            continue
+        try:
+            text = values.cast(pa.string()) if not pa.types.is_string(value_kind) else values
+            text.validate(full=True)
+            if text is values:
+                columns.append(column)
+                continue
+        except pa.ArrowInvalid:
+            text, bad = _repaired(values)
+            positions = np.flatnonzero(np.isin(raw(column.indices) if dictionary else np.arange(len(column)),
+                                               list(bad)) & valid(column.indices if dictionary else column))
+            if len(positions):
+                problems = problems if problems is not None else [None] * batch.num_rows
+                codes = raw(column.indices) if dictionary else np.arange(len(column))
+                for row in positions.tolist():
+                    said = f"the cell in column {name!r} {bad[int(codes[row])]}"
+                    problems[row] = said if problems[row] is None else f"{problems[row]}; {said}"
+        columns.append(pa.DictionaryArray.from_arrays(column.indices, text) if dictionary else text)
+    names = list(batch.schema.names)
+    if problems is not None:
+        columns.append(pa.array(problems, pa.string()))
+        names.append(PROBLEM)
+    return pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _repaired(values: pa.Array) -> tuple[pa.Array, dict[int, str]]:
+    """Values as text, each that is not valid UTF-8 with U+FFFD for its bad bytes; which those are, and why."""
+    if is_text(values.type):
+        values = values.view(pa.binary()) if pa.types.is_string(values.type) else values.cast(pa.large_binary())
+    texts: list[str | None] = []
+    bad: dict[int, str] = {}
+    for position, value in enumerate(values.to_pylist()):
+        if value is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(value.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            texts.append(value.decode("utf-8", errors="replace"))
+            bad[position] = (f"is not valid UTF-8 (byte 0x{value[error.start]:02x} at position {error.start + 1}); "
+                             "write the file in UTF-8")
+    return pa.array(texts, pa.string()), bad

@@ -16,6 +16,7 @@ message naming the extra.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import os
@@ -39,10 +40,13 @@ from mincredit._population.arrow import (
     ALL_COLUMNS,
     BATCH_ROWS,
     CSV_BLOCK_BYTES,
+    CSV_LARGEST_ROW,
+    PROBLEM,
     RECORD_COLUMNS,
     RECORD_FIELD,
     REQUIRED_COLUMNS,
     SUBJECT_COLUMNS,
+    SUBJECT_PROBLEM,
     SUBJECT_ROW,
     TABLE_BATCH_ROWS,
 )
@@ -100,10 +104,9 @@ class _Reader:
                 self.parquet = pq.ParquetFile(path, read_dictionary=text)
                 self.total_rows: int | None = self.parquet.metadata.num_rows
             else:
-                header = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16))
-                self.names = list(header.schema.names)
+                self.names = _csv_header(path)
                 self.total_rows = None
-        except (OSError, pa.ArrowException) as error:
+        except (OSError, pa.ArrowException, ValueError, csv.Error) as error:
             raise _file_error(self.file, f"cannot read the {self.kind} file: {error}") from None
         _check_columns(self.names, self.file, subjects_file=subjects_file, records_file=records_file)
 
@@ -115,33 +118,75 @@ class _Reader:
                 metadata = self.parquet.metadata
                 for group in range(metadata.num_row_groups):
                     if metadata.row_group(group).num_rows <= 4 * BATCH_ROWS:
-                        yield from self.parquet.read_row_group(group, columns=columns).to_batches()
+                        batches = self.parquet.read_row_group(group, columns=columns).to_batches()
                     else:
-                        yield from self.parquet.iter_batches(batch_size=4 * BATCH_ROWS, row_groups=[group],
-                                                             columns=columns)
+                        batches = self.parquet.iter_batches(batch_size=4 * BATCH_ROWS, row_groups=[group],
+                                                            columns=columns)
+                    for batch in batches:
+                        yield arrow.readable(batch)     # text that is not UTF-8: its subject's error
                 return
-            # Every CSV column is read as (dictionary-encoded) text and converted here, so that a bad cell is
-            # one subject's error, with its row, not a failure of the whole file; an empty cell is no value.
-            # Arrow's CSV reader parses ahead some thirty blocks: small blocks keep that small, and the batches
-            # are put together again into larger ones, their dictionaries unified.
-            reader = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                                    convert_options=pacsv.ConvertOptions(
-                                        column_types={name: pa.dictionary(pa.int32(), pa.string())
-                                                      for name in self.names},
-                                        strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                        include_columns=columns))
-            pending: list[pa.RecordBatch] = []
-            rows = 0
-            for batch in reader:
-                pending.append(batch)
-                rows += batch.num_rows
-                if rows >= BATCH_ROWS // 2:
-                    yield from arrow.joined(pending)
-                    pending, rows = [], 0
-            yield from arrow.joined(pending)
+            yield from self._csv_batches(columns)
         except pa.ArrowException as error:
             raise _file_error(self.file, f"cannot read the {self.kind} file: {error}") from None
 
+    def _csv_batches(self, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+        """A CSV file's batches.  Every column is read as (dictionary-encoded) bytes and made text here, so that a
+        bad cell — not UTF-8, not a number, not a date — is one subject's error, with its row, never the whole
+        file's; only an empty cell is no value (Arrow's own null words, NULL, NA, N/A, NaN, null, are text).
+        Arrow's reader parses ahead some thirty blocks: small blocks keep that small, and the batches are put
+        together again into larger ones, their dictionaries unified.  A row larger than a block (a 10 MB cell) is
+        read by reading on from the rows already handed on with blocks large enough for it, then small ones again.
+        """
+        done = 0                             # rows handed on
+        block = CSV_BLOCK_BYTES
+        while True:
+            reader = pacsv.open_csv(
+                self.path,
+                read_options=pacsv.ReadOptions(block_size=block, skip_rows_after_names=done),
+                # a quoted cell may hold a line break (an address, a description): blocks are cut between rows
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.dictionary(pa.int32(), pa.binary()) for name in self.names},
+                    null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+                    include_columns=columns))
+            pending: list[pa.RecordBatch] = []
+            rows = 0
+            try:
+                for batch in reader:
+                    pending.append(batch)
+                    rows += batch.num_rows
+                    if rows >= BATCH_ROWS // 2:
+                        for joined in arrow.joined(pending):
+                            yield arrow.readable(joined)
+                        done += rows
+                        pending, rows = [], 0
+                        if block > CSV_BLOCK_BYTES:
+                            break            # past the large row: small blocks again
+                else:
+                    for joined in arrow.joined(pending):
+                        yield arrow.readable(joined)
+                    return
+                block = CSV_BLOCK_BYTES
+            except pa.ArrowInvalid as error:
+                if "straddling" not in str(error):
+                    raise
+                if block >= CSV_LARGEST_ROW:
+                    raise _file_error(self.file, f"cannot read the csv file: a row after row {done} is larger than "
+                                                 f"{CSV_LARGEST_ROW >> 20} MiB") from None
+                block = min(block * 4, CSV_LARGEST_ROW)    # the rows before it again, with larger blocks
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file, from its first line (read by itself: a large row after it is no matter)."""
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 20)
+    if not first:
+        raise ValueError("the file is empty")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"its header is not valid UTF-8 (byte 0x{first[error.start]:02x})") from None
+    return next(csv.reader([text.rstrip("\r\n")]), [])
 
 
 @dataclass(frozen=True)
@@ -248,8 +293,12 @@ class SubjectsTable:
         reader = _Reader(path, subjects_file=True)
         self.file = reader.file
         batches = list(reader.batches())
-        self.table = pa.Table.from_batches(batches) if batches else pa.table(
+        self.table = pa.concat_tables([pa.Table.from_batches([batch]) for batch in batches],
+                                      promote_options="permissive") if batches else pa.table(
             {name: pa.array([], pa.string()) for name in reader.names})
+        if PROBLEM in self.table.column_names:    # a subject's unreadable cell, told apart from its records'
+            self.table = self.table.rename_columns([SUBJECT_PROBLEM if name == PROBLEM else name
+                                                    for name in self.table.column_names])
         self.keys = _text_keys(self.table.column("uscc"))
         self.seen = np.zeros(self.table.num_rows, dtype=bool)
         counts = pc.value_counts(self.keys)
@@ -595,6 +644,11 @@ def _subject_data(unit: ColumnarUnit, rows: list[dict[str, Any]], numbers: list[
         return SubjectEntry(index, file, None, None,
                             (FactError(message, file, None, index, uscc or None, name, row=at),))
 
+    for values, number in zip(rows, numbers, strict=True):
+        if values.get(PROBLEM):
+            return layout(f"{values[PROBLEM]}; it was not evaluated", number)
+    if first.get(SUBJECT_PROBLEM):
+        return layout(f"{first[SUBJECT_PROBLEM]}; it was not evaluated", row, subject_file)
     split = unit.splits.get(uscc)
     if split is not None:
         others = ", ".join(f"row {start}" for start in split.starts if start != row)

@@ -7,6 +7,7 @@ one — and checked to be the law's own (same digest).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +20,7 @@ from mincredit._kernel import Day, Law, Tables
 from mincredit._population.plain import PlainScorer
 from mincredit._population.write import Encoder, Header, OutputFormat
 from mincredit._results import Outcome, SubjectErrors, SubjectResult
-from mincredit.facts._reading import FactError, RowPlaces, SubjectEntry
+from mincredit.facts._reading import DistinctSubjects, FactError, RowPlaces, SubjectEntry, repeated_subject_error
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -45,6 +46,11 @@ class Source:
 _AS_JSON = msgspec.json.Encoder(decimal_format="number")   # a Decimal as the JSON number of its exact text
 
 
+class RulebookChanged(RuntimeError):
+    """The rulebook loaded for a subject the engine evaluates is not the one the run started with (its file changed
+    during the run): the run stops rather than score subjects under two rulebooks."""
+
+
 class Evaluator:
     """Evaluates subjects of one run: plain lines by the kernel directly, anything else by the engine."""
 
@@ -66,8 +72,10 @@ class Evaluator:
                 raise RuntimeError("this run has no rulebook to load")
             rulebook = self.source.load()
             if rulebook.digest != self.law.digest:
-                raise RuntimeError(f"the rulebook loaded for {self.law.rulebook_id}@{self.law.version} has digest "
-                                   f"{rulebook.digest}, not the law's {self.law.digest}")
+                raise RulebookChanged(
+                    f"the rulebook loaded for {self.law.rulebook_id}@{self.law.version} has digest {rulebook.digest}, "
+                    f"not {self.law.digest}, the digest the run started with: its file changed during the run; run "
+                    "it again")
             self._rulebook = rulebook
         return self._rulebook
 
@@ -126,11 +134,12 @@ class UnitOutcome:
     grades: Counter[str] = field(default_factory=Counter)
     progress: int = 0
     lines: int | None = None
+    keys: list[tuple[str | None, int]] | None = None
+    """JSON Lines units: each subject's USCC (when valid; None otherwise) and line, in input order, for the run to
+    find a subject given twice in the file across units (:func:`mincredit._population.run.run_batch`)."""
 
     def placed(self, lines_before: int, subjects_before: int) -> list[FactError]:
         """The errors, with line numbers and subject indices counted from the start of the input."""
-        import dataclasses
-
         if self.lines is None or (lines_before == 0 and subjects_before == 0):
             return self.errors
         return [dataclasses.replace(
@@ -160,6 +169,77 @@ class Worker:
             count(done, outcome)
         done.payload = self.encoder.encode(results) if results else None
         return done
+
+
+def drop_repeated(outcome: UnitOutcome, distinct: DistinctSubjects, subjects_before: int, lines_before: int,
+                  file: str | None) -> None:
+    """Refuse the subjects of a unit whose USCC an earlier subject of the file gave (the unit's errors already
+    numbered in the file): their results are taken out of the payload, their errors replaced by that one.  One
+    look-up per subject; the rest only when a USCC repeats."""
+    assert outcome.keys is not None
+    repeated: dict[int, FactError] = {}
+    claim = distinct.first.setdefault       # one dictionary operation a subject (DistinctSubjects.repeats, inlined)
+    for position, (uscc, line) in enumerate(outcome.keys):
+        if uscc is not None:
+            index, at = subjects_before + position, lines_before + line
+            here = index << 32 | at
+            first = claim(uscc, here)
+            if first != here:
+                repeated[index] = repeated_subject_error(uscc, None, (first >> 32, (first & 0xFFFFFFFF) or None),
+                                                         file, at, index)
+    if not repeated:
+        return
+    names: dict[int | None, str | None] = {error.subject_index: error.name for error in outcome.errors if error.name}
+    with_errors = {error.subject_index for error in outcome.errors}
+    taken: dict[int, int] = {}         # a repeated subject's index → its result's place in the payload
+    place = 0
+    for position in range(len(outcome.keys)):
+        index = subjects_before + position
+        if index not in with_errors:
+            if index in repeated:
+                taken[index] = place
+            place += 1
+    removed = _take_out(outcome, sorted(taken.values()))
+    for index, place in taken.items():
+        grade, name = removed[place]
+        names[index] = name
+        if grade is None:
+            outcome.not_evaluated -= 1
+        else:
+            outcome.grades[grade] -= 1
+            if not outcome.grades[grade]:
+                del outcome.grades[grade]
+        outcome.error_subjects += 1
+    outcome.errors = sorted([error for error in outcome.errors if error.subject_index not in repeated]
+                            + [dataclasses.replace(error, name=names.get(index)) for index, error in repeated.items()],
+                            key=lambda error: error.subject_index if error.subject_index is not None else -1)
+
+
+def _take_out(outcome: UnitOutcome, places: list[int]) -> dict[int, tuple[str | None, str | None]]:
+    """Take the results at these places out of the unit's payload; each one's grade and name."""
+    payload = outcome.payload
+    found: dict[int, tuple[str | None, str | None]] = {}
+    if not places or payload is None:
+        return found
+    if isinstance(payload, bytes):
+        import json
+
+        lines = payload.split(b"\n")[:-1]
+        for place in places:
+            result = json.loads(lines[place])
+            found[place] = (result.get("grade"), result.get("name"))
+        chosen = set(places)
+        kept = [line for place, line in enumerate(lines) if place not in chosen]
+        outcome.payload = b"".join(line + b"\n" for line in kept) or None
+        return found
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    grades, names = payload.column("grade").to_pylist(), payload.column("name").to_pylist()
+    for place in places:
+        found[place] = (grades[place], names[place])
+    keep = [place not in set(places) for place in range(payload.num_rows)]
+    outcome.payload = payload.filter(pa.array(keep)) if any(keep) else None
+    return found
 
 
 def count(done: UnitOutcome, result: SubjectResult) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mincredit._population.evaluator import UnitOutcome, Worker, record_count
 from mincredit._results import Outcome, SubjectErrors
-from mincredit.facts._reading import FactError, FactsFileError, SubjectEntry, parse_jsonl_line
+from mincredit.facts._reading import FactError, FactsFileError, SubjectEntry, parse_jsonl_line, uscc_key
 
 _BOM = b"\xef\xbb\xbf"
 JSONL_UNIT_BYTES = 1 << 21   # 2 MiB of lines a unit: a few thousand subjects
@@ -51,6 +51,7 @@ class JsonlUnit:
         evaluator = worker.evaluator
         score = evaluator.plain.score
         outcomes: list[Outcome] = []
+        keys: list[tuple[str | None, int]] = []     # each subject's USCC and line: the run finds one given twice
         records = 0
         index = 0
         lines = self.lines()
@@ -62,17 +63,21 @@ class JsonlUnit:
             scored = score(line)
             if scored is not None:
                 outcomes.append(scored[0])
+                keys.append((scored[0].uscc, number))
                 records += scored[1]
             else:
                 raw, problem = parse_jsonl_line(line, self.file, number, index)
                 if problem is not None:
                     outcomes.append(SubjectErrors(index, problem.errors))
+                    keys.append((None, number))
                 else:
                     records += record_count(raw)
                     outcomes.append(evaluator.raw(raw, index, file=self.file, line=number))
+                    keys.append((uscc_key(raw), number))
             index += 1
         done = worker.outcome(outcomes, records, self.end - self.start)
         done.lines = len(lines)
+        done.keys = keys
         return done
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from mincredit._population.evaluator import Evaluator, Source, UnitOutcome, Worker
+from mincredit._population.evaluator import Evaluator, Source, UnitOutcome, Worker, drop_repeated
 from mincredit._population.jsonl import document_units, jsonl_units
 from mincredit._population.write import JsonlSink, OutputError, OutputFormat, ParquetSink, Sink, output_format
 from mincredit._results import Outcome, SubjectErrors
-from mincredit.facts._reading import FactError, SubjectEntry, facts_format
+from mincredit.facts._reading import DistinctSubjects, FactError, SubjectEntry, facts_format
 
 if TYPE_CHECKING:
     from mincredit._population.columnar import ColumnarInput
@@ -84,9 +84,19 @@ class Unit(Protocol):
 _WORKER: Worker | None = None   # the worker of a worker process (set by its initializer, or inherited by fork)
 
 
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the main process's to handle (one line, exit 130): a worker finishes its unit and is shut down,
+    instead of printing a KeyboardInterrupt traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start_worker(source: Rulebook, digest: str, as_of: dt.date, explain: bool, fmt: OutputFormat) -> None:
     global _WORKER
     from mincredit.rules._compiling import compile_rulebook
+
+    _ignore_interrupts()
 
     rulebook = compile_rulebook(source)
     if rulebook.digest != digest:
@@ -120,7 +130,8 @@ def run_units(units: Iterable[Unit], worker: Worker, jobs: int, fmt: OutputForma
         # A process with no other thread and no pyarrow (a JSON Lines input to a JSON Lines output) forks: the
         # workers start at once with this process's law and day.
         _WORKER = worker
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
     else:
         # "spawn": no worker inherits this process's threads or locks (pyarrow's pools); each compiles the
         # rulebook again from its source and checks the digest.
@@ -150,8 +161,9 @@ def quarter_end(text: str) -> dt.date:
     if len(cleaned) == 6 and cleaned[:4].isdigit() and cleaned[4] == "Q" and cleaned[5] in "1234":
         year, quarter = int(cleaned[:4]), int(cleaned[5])
         if year >= 1:
-            next_start = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
-            return next_start - dt.timedelta(days=1)
+            if quarter == 4:
+                return dt.date(year, 12, 31)
+            return dt.date(year, 3 * quarter + 1, 1) - dt.timedelta(days=1)
     raise ValueError(f"{text!r} is not a quarter; write it as YYYYQn, e.g. 2024Q3 (n from 1 to 4)")
 
 
@@ -273,11 +285,14 @@ def run_batch(request: BatchRequest, *, stream: TextIO | None = None,
         sink = JsonlSink(request.output, stream if stream is not None else sys.stdout)
     summary = BatchSummary()
     lines_before = 0
+    distinct = DistinctSubjects()     # a subject whose USCC an earlier one gave is refused (JSON Lines units)
     try:
         with _progress(request.progress, total, unit_name) as bar:
             task = bar.add_task("evaluating", total=total) if bar is not None else None
             for outcome in run_units(units, worker, jobs, fmt):
                 outcome.errors = outcome.placed(lines_before, summary.subjects)
+                if outcome.keys is not None:
+                    drop_repeated(outcome, distinct, summary.subjects, lines_before, str(request.facts))
                 if outcome.lines is not None:
                     lines_before += outcome.lines
                 if outcome.payload is not None:

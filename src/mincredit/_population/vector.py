@@ -30,7 +30,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 from mincredit._decimals import exact
 from mincredit._kernel import COUNT_WARNING, Day, count_warning
 from mincredit._population import arrow
-from mincredit._population.arrow import SUBJECT_ROW
+from mincredit._population.arrow import PROBLEM, SUBJECT_PROBLEM, SUBJECT_ROW
 from mincredit._results import encode
 from mincredit.facts._uscc import ALPHABET, WEIGHTS
 
@@ -569,10 +569,18 @@ class VectorTables:
         return made
 
 
+_LARGEST_TIER = 1 << 10   # the points of (indicator, tier) are a dense array: tiers numbered beyond this are not
+
+
 def vectorisable(day: Day) -> bool:
-    """Whether the law's numbers fit the integer arithmetic of the vectorised path (whole points, cap and base)."""
-    law = day.law
-    return day.tables.integral and law.base == law.base.to_integral_value()
+    """Whether the law's numbers fit the integer arithmetic and the look-up arrays of the vectorised path (whole
+    points, cap and base; tiers numbered 1, 2, 3 …, as lint wants them, not 10¹²)."""
+    known = day.derived.get("vectorisable")
+    if not isinstance(known, bool):
+        law = day.law
+        known = day.derived["vectorisable"] = day.tables.integral and law.base == law.base.to_integral_value() and all(
+            0 < tier.tier <= _LARGEST_TIER for indicator in law.indicators for tier in indicator.tiers)
+    return known
 
 
 def vectorised(table: pa.Table, day: Day, starts: npt.NDArray[np.int64], has_record: npt.NDArray[np.bool_], *,
@@ -590,6 +598,10 @@ def vectorised(table: pa.Table, day: Day, starts: npt.NDArray[np.int64], has_rec
     count, runs = checks.count, len(starts)
     continuation = np.ones(count, dtype=bool)
     continuation[starts] = False
+    for unreadable in (PROBLEM, SUBJECT_PROBLEM):     # a cell that is not UTF-8: the reference path says so
+        column = checks.column(unreadable)
+        if column is not None:
+            checks.flag |= arrow.valid(column)
     heads = pa.array(starts)
     run_bad = np.zeros(runs, dtype=bool)
 
@@ -659,6 +671,9 @@ def vectorised(table: pa.Table, day: Day, starts: npt.NDArray[np.int64], has_rec
     violation_from = (day.violation_from - arrow.EPOCH).days
     honour_from = (day.honour_from - arrow.EPOCH).days
     flag |= is_violation & ~(known & has_determined)
+    # a period that would end after 9999-12-31: the reference path says which record's
+    flag |= is_violation & has_determined & (determined > (day.violation_last - arrow.EPOCH).days)
+    flag |= is_honour & has_awarded & ~has_until & (awarded > (day.honour_last - arrow.EPOCH).days)
     counted = known & (determined >= violation_from) & (determined <= as_of)
     points *= counted
     deductions = _per_run(points, starts, np.add, np.int64)

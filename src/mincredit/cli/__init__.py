@@ -2,7 +2,9 @@
 
 Exit status, for every command: 0 success, 1 the command ran but found
 problems (subjects with errors, lint findings), 2 it could not run (unusable
-arguments, unreadable files, an invalid rulebook).
+arguments, unreadable files, an invalid rulebook), 70 an unexpected failure
+inside mincredit (a bug: one line says how to report it; MINCREDIT_DEBUG=1
+prints the traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from mincredit.rules._compiling import CompiledRulebook
 
 from mincredit.cli._common import (
+    DEBUG_ENV,
+    EXIT_CRASH,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_UNUSABLE,
@@ -161,6 +166,7 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
                        reading: ColumnarInput | None = None) -> int:
     """evaluate --output FILE / --format jsonl: streamed, chunk by chunk, with a progress bar and a summary; with
     --record, a population record of the run (the digests of its files, not its results)."""
+    from mincredit._population.evaluator import RulebookChanged
     from mincredit._population.run import BatchError, BatchRequest, ColumnarUnavailable, run_batch
     from mincredit._population.write import OutputError, output_format
     from mincredit.facts._reading import FactError, FactsFileError
@@ -193,12 +199,12 @@ def run_batch_evaluate(args: argparse.Namespace, rulebook: Source,
         summary = run_batch(request, on_error=on_error, reading=reading)
     except FactsFileError as error:
         raise UsageProblem(error.error.describe()) from None
-    except (ColumnarUnavailable, BatchError) as error:
+    except (ColumnarUnavailable, BatchError, RulebookChanged) as error:
         raise UsageProblem(str(error)) from None
     except KeyboardInterrupt:
         print("mincredit evaluate: interrupted; " + (f"{output} was left as it was" if output else "output is partial"),
               file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     print(f"mincredit evaluate: {summary.describe(rulebook.law.grade_labels)}"
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)
     if recording is not None:
@@ -572,16 +578,49 @@ def command_of(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(command_of(arguments))
-    args = parser.parse_args(arguments)
+    command = command_of(arguments)
     try:
-        code: int = args.handler(args)
-    except UsageProblem as problem:
-        print(f"mincredit {args.command}: {problem}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except BrokenPipeError:
-        return EXIT_OK
-    return code
+        parser = build_parser(command)
+        args = parser.parse_args(arguments)
+        try:
+            code: int = args.handler(args)
+        except UsageProblem as problem:
+            print(f"mincredit {args.command}: {problem}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        except BrokenPipeError:
+            return EXIT_OK
+        return code
+    except KeyboardInterrupt:
+        # Every command, every path: one line and 130, never a traceback.  Files are written atomically
+        # (mincredit._atomic), so whatever was being written was left as it was.
+        print(f"mincredit{' ' + command if command else ''}: interrupted; a file being written was left as it was",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:     # a bug: reported in one line, with how to report it
+        _report_crash(command, error)
+        return EXIT_CRASH
+
+
+def _report_crash(command: str | None, error: Exception) -> None:
+    """One line for an unexpected failure (its own exit status, 70: never confused with subjects' errors), and
+    the traceback only when MINCREDIT_DEBUG asks for it."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("mincredit")
+    except metadata.PackageNotFoundError:
+        version = "(version unknown)"
+    if os.environ.get(DEBUG_ENV, "").strip().lower() not in {"", "0", "no", "off", "false"}:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    text = " ".join(str(error).split())
+    if len(text) > 300:
+        text = text[:300] + "…"
+    print(f"mincredit{' ' + command if command else ''}: internal error, a bug in mincredit "
+          f"{version}: {type(error).__name__}{': ' + text if text else ''}. Please report it to mincredit's "
+          f"maintainers with the command line, this message and, if you can, the input; run it again with "
+          f"{DEBUG_ENV}=1 to print the traceback for the report.", file=sys.stderr)
 
 
 if __name__ == "__main__":

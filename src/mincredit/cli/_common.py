@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from mincredit.rules._registry import ResolvedRulebook, RulebookLibrary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_CRASH = 70            # an unexpected failure inside mincredit: a bug (sysexits.h's EX_SOFTWARE)
+EXIT_INTERRUPTED = 130     # Ctrl-C (128 + SIGINT), as a shell reports a process a SIGINT ended
+DEBUG_ENV = "MINCREDIT_DEBUG"
 
 
 class UsageProblem(Exception):

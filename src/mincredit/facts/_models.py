@@ -32,7 +32,7 @@ from mincredit.facts._records import (
     Role,
     StatutoryGround,
 )
-from mincredit.facts._types import DigitsAsText, FactModel, Label
+from mincredit.facts._types import DigitsAsText, FactModel, Label, Number, Whole
 from mincredit.facts._uscc import uscc_problem
 
 
@@ -42,7 +42,7 @@ class ViolationRecord(FactModel):
     id: Label
     type: Literal["violation"]
     indicator: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    tier: int | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
+    tier: Whole | None = Field(default=None, gt=0, description="left out: derived from quantities or history")
     determined_on: dt.date = Field(description="认定之日: the day the behaviour was determined")
     authority: str | None = None
     description: str | None = None
@@ -52,7 +52,7 @@ class ViolationRecord(FactModel):
     behaviours: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
         default_factory=list)
     quantities: dict[str, Quantity] = Field(default_factory=dict)
-    offence_count: int | None = Field(default=None, gt=0, description="初次 = 1; the authority's count")
+    offence_count: Whole | None = Field(default=None, gt=0, description="初次 = 1; the authority's count")
     obligations_fulfilled_on: dt.date | None = None
     repair_applied_on: dt.date | None = None
     repaired_on: dt.date | None = None
@@ -93,7 +93,7 @@ class Subject(FactModel):
     name: Annotated[str, StringConstraints(min_length=1)]
     kind: Identifier
     status: Literal["active", "dissolved"] = "active"
-    public_score: Decimal | None = Field(default=None, allow_inf_nan=False,
+    public_score: Number | None = Field(default=None, allow_inf_nan=False,
                                          description="checked against the range the rulebook's formula takes")
     records: list[Record] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list,
@@ -106,14 +106,6 @@ class Subject(FactModel):
         problem = uscc_problem(value)
         if problem is not None:
             raise ValueError(problem)
-        return value
-
-    @field_validator("public_score", mode="before")
-    @classmethod
-    def _exact_score(cls, value: object) -> object:
-        # A float has already lost the decimal the user wrote; its shortest repr is what they wrote.
-        if isinstance(value, float):
-            return Decimal(repr(value))
         return value
 
     @model_validator(mode="after")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mincredit._numbers import json_constant, json_integer
+from mincredit.facts._uscc import is_valid_uscc
 
 if TYPE_CHECKING:
     from mincredit.facts._models import PartialSubject, Subject
@@ -111,6 +115,44 @@ class FactsFileError(Exception):
         super().__init__(error.describe())
 
 
+def uscc_key(raw: Any) -> str | None:
+    """The USCC a subject read as plain data gives, when it is a valid one (text, or an all-digit YAML number as
+    the model reads it), else None: the key that tells the subjects of one facts file apart."""
+    value = raw.get("uscc") if isinstance(raw, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10 ** 18:
+        value = str(value)
+    return value if is_valid_uscc(value) else None
+
+
+class DistinctSubjects:
+    """The subjects of one facts file are distinct companies: a subject giving the USCC an earlier subject gave is
+    not evaluated (two grades for one company would stand side by side).  One look-up per subject; memory: the
+    USCC of every subject read, with where it was first (one int), about 140 bytes a subject."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}      # USCC → index << 32 | line (0: no line)
+
+    def repeats(self, uscc: str | None, index: int, line: int | None) -> tuple[int, int | None] | None:
+        """Where the subject with this USCC first was (index, line), if an earlier subject gave it; else None,
+        and the USCC is now taken by this subject."""
+        if uscc is None:
+            return None
+        first = self.first.get(uscc)
+        if first is None:
+            self.first[uscc] = index << 32 | (line or 0)
+            return None
+        return first >> 32, (first & 0xFFFFFFFF) or None
+
+
+def repeated_subject_error(uscc: str, name: Any, first: tuple[int, int | None], file: str | None,
+                           line: int | None, index: int) -> FactError:
+    earlier, earlier_line = first
+    where = f"subject #{earlier + 1}" + (f" (line {earlier_line})" if earlier_line else "")
+    return FactError(f"the USCC {uscc} was already given by {where}; a subject appears once in a facts file, so "
+                     "this one was not evaluated", file, line, index,
+                     uscc, name if isinstance(name, str) else None, None, "uscc")
+
+
 def facts_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix in {".jsonl", ".ndjson"}:
@@ -120,12 +162,118 @@ def facts_format(path: str | Path) -> str:
     return "yaml"
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)   # one decoder for every line: numbers as exact decimals
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings read from JSON, as from YAML (mincredit._yaml.MAX_DEPTH): a subject needs
+about 8, and deeper input would exhaust the stack (on Python 3.11 and 3.12 the standard decoder gives up at about
+1,000 levels, on 3.13 far deeper; here every version answers the same)."""
+
+_FOUND = threading.local()     # the keys given twice in an object of the text being decoded, in this thread
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, noting a key given twice (the standard decoder would keep the last silently)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        found: list[tuple[str, dict[str, Any]]] | None = getattr(_FOUND, "keys", None)
+        if found is not None:
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    found.append((key, result))
+                    break
+                seen.add(key)
+    return result
+
+
+# One decoder for every line and document: numbers as exact decimals (an integer too long for int() too, NaN and
+# Infinity as what they say: the facts model refuses them for that subject), a key given twice noted.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=json_integer, parse_constant=json_constant,
+                            object_pairs_hook=_object)
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class JsonProblem(ValueError):
+    """A JSON text that cannot be read as data: not JSON (``line`` and ``column`` say where), or nested too
+    deeply."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+    def describe(self, line_known: bool) -> str:
+        """In words: 'not valid JSON (… at column 5)', or why it cannot be read."""
+        if self.column is None:
+            return f"cannot be read: {self.message}"
+        where = f"line {self.line}, column {self.column}" if line_known and self.line else f"column {self.column}"
+        return f"is not valid JSON ({self.message} at {where})"
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why ``text`` is nested too deeply to be read, or None.  Counting brackets is enough for nearly every text;
+    only one with more than MAX_DEPTH of them is scanned (outside its strings) for how deep they nest."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for token in _NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+        elif bracket in "]}":
+            depth -= 1
+    return None
+
+
+def decode_json(text: str) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+    """JSON text as plain data, with the keys given twice (and the object each was in); JsonProblem if it is not
+    JSON or is nested too deeply."""
+    deep = nesting_problem(text)
+    if deep is not None:
+        raise JsonProblem(deep)
+    found: list[tuple[str, dict[str, Any]]] = []
+    _FOUND.keys = found
+    try:
+        return _DECODER.decode(text), found
+    except json.JSONDecodeError as error:
+        raise JsonProblem(error.msg, error.lineno, error.colno) from None
+    except RecursionError:        # not expected below MAX_DEPTH; never a traceback
+        raise JsonProblem(f"lists and mappings are nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        _FOUND.keys = None
+
+
+def duplicate_key_error(raw: Any, twice: str, holder: Any, message: str, file: str | None, line: int | None,
+                        index: int) -> FactError:
+    """The error of a subject holding a key twice, naming the record and the field when the key is a record's."""
+    uscc = raw.get("uscc") if isinstance(raw, dict) and isinstance(raw.get("uscc"), str) else None
+    name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+    record_id = None
+    records = raw.get("records") if isinstance(raw, dict) else None
+    if isinstance(records, list) and holder is not raw:
+        for position, record in enumerate(records):
+            if record is holder or (isinstance(record, dict) and holds(record, holder)):
+                rid = record.get("id") if isinstance(record, dict) else None
+                record_id = str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) \
+                    else f"#{position + 1}"
+                break
+    return FactError(message, file, line, index, uscc, name, record_id, twice)
+
+
+def holds(value: Any, holder: Any) -> bool:
+    if value is holder:
+        return True
+    if isinstance(value, dict):
+        return any(holds(item, holder) for item in value.values())
+    if isinstance(value, list):
+        return any(holds(item, holder) for item in value)
+    return False
 
 
 def parse_jsonl_line(line: str | bytes, file: str | None, number: int, index: int
                      ) -> tuple[Any, SubjectEntry | None]:
-    """One JSON Lines line as plain data, or the entry reporting why it is not JSON (or not UTF-8)."""
+    """One JSON Lines line as plain data, or the entry reporting why it cannot be read: not UTF-8, not JSON, nested
+    too deeply, a key given twice, half of a surrogate pair."""
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -134,10 +282,15 @@ def parse_jsonl_line(line: str | bytes, file: str | None, number: int, index: in
                 f"this line is not valid UTF-8 (byte 0x{line[error.start]:02x} at column {error.start + 1})",
                 file, number, index),))
     try:
-        raw = _DECODER.decode(line)
-    except json.JSONDecodeError as error:
+        raw, twice = decode_json(line)
+    except JsonProblem as unreadable:
         return None, SubjectEntry(index, file, number, None, (FactError(
-            f"this line is not valid JSON ({error.msg} at column {error.colno})", file, number, index),))
+            f"this line {unreadable.describe(line_known=False)}", file, number, index),))
+    if twice:
+        key, holder = twice[0]
+        return None, SubjectEntry(index, file, number, None, (duplicate_key_error(
+            raw, key, holder, f"the key {key!r} appears twice in the same object; only one of them would be used",
+            file, number, index),))
     if SURROGATE_ESCAPE.search(line):
         problem = lone_surrogate_error(raw, file, number, index)
         if problem is not None:

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from mincredit._numbers import NUMBER, decimal_value
 from mincredit._units import UNIT_NAMES
-from mincredit.facts._types import FactModel, Label, Text
+from mincredit.facts._types import FactModel, Label, Text, Whole
 
 # ---------------------------------------------------------------- quantities
 
-_AMOUNT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(\S+)\s*$")
+# a number as JSON writes it (mincredit._numbers), then its unit, a space between them or none
+_AMOUNT = re.compile(rf"({NUMBER.pattern}) ?([^\s0-9.][^\s]*)", re.ASCII)
 
 
 def _amount_text(value: object) -> object:
     """``"12 万元"`` / ``"12万元"`` / ``"3 month"`` → ``{value, unit}``; anything else is left to the models."""
     if isinstance(value, str):
-        match = _AMOUNT.match(value)
+        match = _AMOUNT.fullmatch(value)
         if match is None:
             raise ValueError(f"write an amount as a number and a unit, e.g. '12 万元' or '45 day' (got {value!r})")
         return {"value": match[1], "unit": match[2]}
@@ -36,20 +38,8 @@ def _amount_text(value: object) -> object:
 class Amount(FactModel):
     """An amount in one of the rulebook units (万元, 元, day, month, year, percent)."""
 
-    value: Decimal = Field(ge=0)
+    value: Annotated[Decimal, BeforeValidator(decimal_value)] = Field(ge=0)
     unit: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _exact(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("value"), float):
-            data = {**data, "value": Decimal(repr(data["value"]))}
-        if isinstance(data, dict) and isinstance(data.get("value"), str):
-            try:
-                data = {**data, "value": Decimal(data["value"])}
-            except InvalidOperation:
-                raise ValueError(f"{data['value']!r} is not a number") from None
-        return data
 
     @model_validator(mode="after")
     def _known_unit(self) -> Amount:
@@ -121,7 +111,7 @@ class Correction(FactModel):
     """What a record says from the day an objection found it wrong."""
 
     indicator: Text | None = None
-    tier: int | None = Field(default=None, gt=0)
+    tier: Whole | None = Field(default=None, gt=0)
     determined_on: dt.date | None = None
     quantities: dict[str, Quantity] | None = None
 
@@ -239,9 +229,9 @@ class Listing(FactModel):
 
     id: Label
     type: Literal["listing"]
-    article: int = Field(gt=0, description="the number of the article the listing rests on; the rulebook's "
+    article: Whole = Field(gt=0, description="the number of the article the listing rests on; the rulebook's "
                                            "blacklist triggers say which articles and items there are")
-    item: int = Field(gt=0)
+    item: Whole = Field(gt=0)
     based_on: list[Label] = Field(min_length=1, description="ids of the records the decision rests on")
     decided_by: Text
     authority_level: Label | None = Field(default=None, description="a level of the rulebook's blacklist.decision")

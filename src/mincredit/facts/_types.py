@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+from mincredit._numbers import decimal_value, whole_value
 
 
 def digits_as_text(value: object) -> object:
@@ -21,6 +24,10 @@ Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 """A text that must not be empty; surrounding spaces are trimmed."""
 Label = Annotated[str, DigitsAsText, StringConstraints(min_length=1, strip_whitespace=True)]
 """An id or a code: text, even when written as digits."""
+Whole = Annotated[int, BeforeValidator(whole_value)]
+"""A whole number as the facts write it (mincredit._numbers): never a boolean, never ``+2`` or ``2.0``."""
+Number = Annotated[Decimal, BeforeValidator(decimal_value)]
+"""A decimal number as the facts write it (mincredit._numbers): exact, finite, of a bounded size; -0 is 0."""
 
 
 class FactModel(BaseModel):

@@ -7,9 +7,7 @@ the subject, the record and the field, in words a clerk can act on.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from decimal import Decimal
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, get_args
 
@@ -26,14 +24,21 @@ from mincredit.facts._models import (
 )
 from mincredit.facts._reading import (
     SURROGATE_ESCAPE,
+    DistinctSubjects,
     FactError,
     FactsFileError,
+    JsonProblem,
     RowPlaces,
     SubjectEntry,
+    decode_json,
+    duplicate_key_error,
     facts_format,
+    holds,
     iter_jsonl_lines,
     lone_surrogate_error,
     parse_jsonl_line,
+    repeated_subject_error,
+    uscc_key,
 )
 from mincredit.facts._types import digits_as_text
 
@@ -204,8 +209,11 @@ def _partial(raw: dict[str, Any]) -> PartialSubject | None:
                           status, public, valid, tuple(records))
 
 
-def _document_subjects(data: Any, file: str, source_map: SourceMap | None,
-                       surrogates: bool = False) -> Iterator[SubjectEntry]:
+def _document_subjects(data: Any, file: str, source_map: SourceMap | None, surrogates: bool = False,
+                       twice: Iterable[tuple[str, Any, str, int | None]] = ()) -> Iterator[SubjectEntry]:
+    """The subjects of a YAML or JSON document.  ``twice``: keys given twice in a mapping — the key, the mapping
+    (JSON) or its path from the document's root (YAML), the message, the line — each the error of the subject
+    holding it, or of the whole file outside every subject."""
     if not isinstance(data, dict) or "subjects" not in data:
         raise FactsFileError(FactError("a facts file must be a mapping with a 'subjects:' list", file, 1))
     extra = sorted(set(data) - {"subjects"})
@@ -216,46 +224,108 @@ def _document_subjects(data: Any, file: str, source_map: SourceMap | None,
     if not isinstance(subjects, list):
         raise FactsFileError(FactError("'subjects' must be a list of subjects", file,
                                        source_map.locate(("subjects",)).line if source_map else None))
+    doubled: dict[int, tuple[str, Any, str, int | None]] = {}
+    for key, holder, message, line in twice:
+        index = _subject_holding(subjects, holder)
+        if index is None:
+            raise FactsFileError(FactError(message, file, line))
+        doubled.setdefault(index, (key, holder, message, line))
+    distinct = DistinctSubjects()
     for index, raw in enumerate(subjects):
         line = source_map.locate(("subjects", index)).line if source_map else None
+        if index in doubled:
+            key, holder, message, at = doubled[index]
+            yield SubjectEntry(index, file, line, None, (duplicate_key_error(
+                raw, key, _mapping_at(raw, holder), message, file, at or line, index),))
+            continue
         problem = lone_surrogate_error(raw, file, line, index) if surrogates else None
         if problem is not None:
             yield SubjectEntry(index, file, line, None, (problem,))
+            continue
+        uscc = uscc_key(raw)
+        first = distinct.repeats(uscc, index, line)
+        if uscc is not None and first is not None:
+            yield SubjectEntry(index, file, line, None, (
+                repeated_subject_error(uscc, raw.get("name"), first, file, line, index),))
             continue
         yield validate_subject(raw, file=file, index=index, line=line, source_map=source_map,
                                base_path=("subjects", index))
 
 
+def _subject_holding(subjects: list[Any], holder: Any) -> int | None:
+    """Which subject holds a mapping, given as its path from the document's root (YAML) or as itself (JSON)."""
+    if isinstance(holder, tuple):
+        if len(holder) >= 2 and holder[0] == "subjects" and isinstance(holder[1], int):
+            return holder[1]
+        return None
+    return next((index for index, raw in enumerate(subjects) if holds(raw, holder)), None)
+
+
+def _mapping_at(raw: Any, holder: Any) -> Any:
+    """The mapping a path from the document's root leads to within its subject (or the mapping itself)."""
+    if not isinstance(holder, tuple):
+        return holder
+    value = raw
+    for step in holder[2:]:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _key_of(message: str) -> str:
+    """The key a YAML duplicate-key message names (between its first quotes)."""
+    start = message.find("'")
+    end = message.find("'", start + 1)
+    return message[start + 1:end] if 0 <= start < end else ""
+
+
+def _jsonl_subjects(numbered: Iterable[tuple[int, str | bytes]], file: str) -> Iterator[SubjectEntry]:
+    distinct = DistinctSubjects()
+    for index, (number, line) in enumerate(numbered):
+        raw, problem = parse_jsonl_line(line, file, number, index)
+        if problem is not None:
+            yield problem
+            continue
+        uscc = uscc_key(raw)
+        first = distinct.repeats(uscc, index, number)
+        if uscc is not None and first is not None:
+            yield SubjectEntry(index, file, number, None, (
+                repeated_subject_error(uscc, raw.get("name"), first, file, number, index),))
+            continue
+        yield validate_subject(raw, file=file, index=index, line=number)
+
+
 def read_facts_text(text: str, file: str, fmt: str) -> Iterator[SubjectEntry]:
     """Yield each subject of a facts text; ``fmt`` is 'yaml', 'json' or 'jsonl'."""
     if fmt == "jsonl":
-        numbered = ((number, line) for number, line in enumerate(text.split("\n"), start=1) if line.strip())
-        for index, (number, line) in enumerate(numbered):
-            raw, bad_line = parse_jsonl_line(line, file, number, index)
-            yield bad_line if bad_line is not None else validate_subject(raw, file=file, index=index, line=number)
+        yield from _jsonl_subjects(((number, line) for number, line in enumerate(text.split("\n"), start=1)
+                                    if line.strip()), file)
         return
     if fmt == "json":
         try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as error:
-            raise FactsFileError(FactError(f"the file is not valid JSON ({error.msg}, column {error.colno})",
-                                           file, error.lineno)) from None
-        yield from _document_subjects(data, file, None, surrogates=SURROGATE_ESCAPE.search(text) is not None)
+            data, doubled = decode_json(text)
+        except JsonProblem as unreadable:
+            raise FactsFileError(FactError(f"the file {unreadable.describe(line_known=False)}", file,
+                                           unreadable.line)) from None
+        yield from _document_subjects(
+            data, file, None, surrogates=SURROGATE_ESCAPE.search(text) is not None,
+            twice=[(key, holder, f"the key {key!r} appears twice in the same object; only one of them would be "
+                                 "used", None) for key, holder in doubled])
         return
     try:
-        document = read_yaml(text)
+        document = read_yaml(text, facts=True)
     except YamlReadError as error:
         problem = error.problems[0]
         raise FactsFileError(FactError(problem.message, file, problem.position.line)) from None
-    yield from _document_subjects(document.data, file, document.source_map)
+    yield from _document_subjects(document.data, file, document.source_map, twice=[
+        (_key_of(problem.message), path, problem.message, problem.position.line) for path, problem in document.located])
 
 
 def read_jsonl_file(path: str | Path) -> Iterator[SubjectEntry]:
     """Yield each subject of a JSON Lines file as it is read: memory holds one line, not the file."""
-    file = str(path)
-    for index, (number, line) in enumerate(iter_jsonl_lines(path)):
-        raw, problem = parse_jsonl_line(line, file, number, index)
-        yield problem if problem is not None else validate_subject(raw, file=file, index=index, line=number)
+    yield from _jsonl_subjects(iter_jsonl_lines(path), str(path))
 
 
 COLUMNAR_SUFFIXES = frozenset({".parquet", ".pq", ".csv"})

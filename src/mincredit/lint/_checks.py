@@ -343,7 +343,10 @@ def _unit_system(parts: Parts) -> UnitSystem:
     return UnitSystem([FixedConversion(c.unit, c.equals, c.of) for c in conversions])
 
 
-def _quantities(parts: Parts) -> Iterator[Issue]:
+def _quantity_units(parts: Parts) -> Iterator[Issue]:
+    """What evaluating could not use at all: an unusable conversion, an unknown unit, a condition on an undefined
+    quantity, a bound in a unit its quantity's cannot be compared with.  Compile refuses these, so this check runs
+    on every compile: it compares units by kind and never builds pint's registry (a third of a second)."""
     if parts.quantities is None or parts.unit_conversions is None:
         return
     units = _unit_system(parts)
@@ -356,11 +359,45 @@ def _quantities(parts: Parts) -> Iterator[Issue]:
                                 f"cannot be used: {problem}", ("unit_conversions", index))
         else:
             fixed.setdefault(conversion.unit, conversion.equals)
-    for key, definition in parts.quantities.items():
-        if not units.is_known(definition.unit):
-            yield Issue("Q004", _unknown_unit(definition.unit), ("quantities", key, "unit"))
-    if parts.indicators is None:
+    for key, defined in parts.quantities.items():
+        if not units.is_known(defined.unit):
+            yield Issue("Q004", _unknown_unit(defined.unit), ("quantities", key, "unit"))
+    for index, indicator in enumerate(parts.indicators or ()):
+        for position, tier in enumerate(indicator.tiers):
+            condition = tier.condition
+            if condition is None:
+                continue
+            at: DocumentPath = ("indicators", index, "tiers", position, "condition")
+            definition = parts.quantities.get(condition.quantity)
+            if definition is None:
+                known = ", ".join(sorted(parts.quantities)) or "none is defined"
+                yield Issue("R006", f"{indicator.code} tier {tier.tier} is conditioned on the quantity "
+                                    f"{condition.quantity!r}, which `quantities:` does not define ({known})",
+                            (*at, "quantity"))
+                continue
+            if not units.is_known(definition.unit):
+                continue  # reported once, at the quantity's definition
+            for side in ("lower", "upper"):
+                bound: Bound | None = getattr(condition, side)
+                if bound is None:
+                    continue
+                unit = bound.unit if bound.unit is not None else definition.unit
+                where: DocumentPath = (*at, side, "unit") if bound.unit is not None else (*at, side)
+                if not units.is_known(unit):
+                    yield Issue("Q004", _unknown_unit(unit), where)
+                elif not units.comparable(unit, definition.unit):
+                    try:   # raised before any conversion: comparable() said no
+                        units.convert(bound.value, unit, definition.unit)
+                    except UnitProblem as problem:
+                        yield Issue("Q003", f"{indicator.code} tier {tier.tier}: the {side} bound is in {unit} but "
+                                            f"the quantity {condition.quantity} is counted in {definition.unit}; "
+                                            f"{problem}", where)
+
+
+def _quantities(parts: Parts) -> Iterator[Issue]:
+    if parts.quantities is None or parts.unit_conversions is None or parts.indicators is None:
         return
+    units = _unit_system(parts)
     decided = _interpreted(parts)
     for index, indicator in enumerate(parts.indicators):
         yield from _indicator_ranges(parts, units, index, indicator, decided)
@@ -388,14 +425,8 @@ def _indicator_ranges(parts: Parts, units: UnitSystem, index: int, indicator: In
             continue
         at: DocumentPath = (*where, "tiers", position, "condition")
         definition = parts.quantities.get(condition.quantity)
-        if definition is None:
-            known = ", ".join(sorted(parts.quantities)) or "none is defined"
-            yield Issue("R006", f"{indicator.code} tier {tier.tier} is conditioned on the quantity "
-                                f"{condition.quantity!r}, which `quantities:` does not define ({known})",
-                        (*at, "quantity"))
-            continue
-        if not units.is_known(definition.unit):
-            continue  # reported once, at the quantity's definition
+        if definition is None or not units.is_known(definition.unit):
+            continue  # reported by _quantity_units
         ends: dict[str, End | None] = {"lower": None, "upper": None}
         usable = True
         for side in ("lower", "upper"):
@@ -403,17 +434,10 @@ def _indicator_ranges(parts: Parts, units: UnitSystem, index: int, indicator: In
             if bound is None:
                 continue
             unit = bound.unit if bound.unit is not None else definition.unit
-            try:
-                value = units.convert(bound.value, unit, definition.unit)
-            except UnitProblem as problem:
-                usable = False
-                code = "Q004" if not units.is_known(unit) else "Q003"
-                message = _unknown_unit(unit) if code == "Q004" else (
-                    f"{indicator.code} tier {tier.tier}: the {side} bound is in {unit} but the quantity "
-                    f"{condition.quantity} is counted in {definition.unit}; {problem}")
-                yield Issue(code, message, (*at, side, "unit") if bound.unit is not None else (*at, side))
+            if not units.comparable(unit, definition.unit):
+                usable = False   # an unknown or incomparable unit: reported by _quantity_units
                 continue
-            ends[side] = End(value, bound.inclusive)
+            ends[side] = End(units.convert(bound.value, unit, definition.unit), bound.inclusive)
         if not usable:
             continue
         interval = Interval(ends["lower"], ends["upper"])
@@ -683,6 +707,7 @@ _CHECKS: list[tuple[Callable[[Parts], Iterator[Issue]], frozenset[str]]] = [
     (_named_lists, frozenset({"G008", "R010", "R011"})),
     (_honours, frozenset({"H003", "H004"})),
     (_indicators, frozenset({"R001", "R002", "R003", "R004", "R008", "R009"})),
-    (_quantities, frozenset({"Q001", "Q002", "Q003", "Q004", "Q005", "Q006", "Q007", "Q008", "Q009", "R006"})),
+    (_quantity_units, frozenset({"Q003", "Q004", "Q009", "R006"})),
+    (_quantities, frozenset({"Q001", "Q002", "Q005", "Q006", "Q007", "Q008"})),
     (_references, frozenset({"R005", "R007"})),
 ]

@@ -15,11 +15,17 @@ What the cache is not:
   entry was made from those same bytes; ``mincredit replay`` and ``mincredit diff`` never read the cache.
   A subject the engine must evaluate loads the rulebook from its file, and its digest is checked against
   the law's.
-- An entry is verified before it is used: it must be the entry of its key, carry the SHA-256 of its own
-  content (a damaged or edited entry does not), decode as a law of the current layout, and be the law of
-  the rulebook id asked for.
+- An entry is verified before it is used: it must be the entry of its key; carry a SHA-256 over its key, the
+  SHA-256 of the rulebook file's bytes it was made from and its content (a damaged or edited entry does not, nor
+  one copied from another file's key); name those bytes, which must be the bytes of the file asked for now;
+  decode as a law of the current layout; be the law of the rulebook id (and version, and effective period) asked
+  for; and build: its grade bands hold every score once, its numbers are numbers.  Anything else about it, or any
+  failure while checking it, and the rulebook is compiled from its file as if there were no cache.
 - A cache that cannot be read, written or understood is ignored (the rulebook is compiled as if there were
   none); it never makes a run fail.
+- It is trusted as ``__pycache__`` is: whoever can write the cache directory can write an entry that passes these
+  checks (as they can write the package's own files).  The checks keep out damage, mix-ups and stale entries,
+  not someone with write access to your home directory.
 
 Where: ``$MINCREDIT_CACHE_DIR``, else the platform's user cache folder as platformdirs gives it
 (``$XDG_CACHE_HOME/mincredit`` or ``~/.cache/mincredit`` on Linux, ``~/Library/Caches/mincredit`` on macOS,
@@ -41,13 +47,13 @@ from typing import Any
 import msgspec
 
 from mincredit._atomic import atomic_write
-from mincredit._kernel import LAW_FORMAT, Law
+from mincredit._kernel import LAW_FORMAT, Day, Law, Tables
 from mincredit._periods import in_period
 from mincredit.rules._files import ID_RE, ID_VERSION_RE, history_files, is_path_spec
 
 CACHE_ENV = "MINCREDIT_CACHE_DIR"
 _OFF = {"", "0", "off", "no", "none", "false"}
-_LAYOUT = "mincredit-cache-2"
+_LAYOUT = "mincredit-cache-3"
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -101,27 +107,35 @@ class RulebookCache:
         """The cached law of the rulebook ``spec`` (a path, ``id@version`` or an id resolved on ``as_of`` in
         ``library``), or None when anything about it is not in the cache or the entry does not verify."""
         try:
-            key = self._file_key_for(spec, library, as_of)
-            if key is None:
+            found = self._file_key_for(spec, library, as_of)
+            if found is None:
                 return None
+            key, source_sha256, version = found
             data = self._read(key)
-            if data is None:
-                return None
-            content = json.dumps(data["law"], ensure_ascii=False, sort_keys=True).encode("utf-8")
-            if hashlib.sha256(content).hexdigest() != data["law_sha256"]:
+            if data is None or data.get("source_sha256") != source_sha256:
+                return None      # made from other bytes than the file's (an entry copied from another key)
+            if _checksum(key, source_sha256, data["law"]) != data["law_sha256"]:
                 return None
             law = msgspec.convert(data["law"], Law, strict=False)
             if law.format != LAW_FORMAT:
                 return None
             if not is_path_spec(spec) and law.rulebook_id != spec.split("@", 1)[0]:
                 return None
+            if version is not None and (law.version, law.effective_start.isoformat(),
+                                        law.effective_end.isoformat() if law.effective_end else None) != version:
+                return None      # not the version the library's table says this file holds
+            Day(Tables(law), as_of or law.effective_start)    # it builds: bands, numbers, periods
             return law
-        except (OSError, ValueError, KeyError, TypeError, msgspec.ValidationError):
+        except Exception:        # whatever is wrong with an entry, the file is compiled instead: never a crash
             return None
 
-    def _file_key_for(self, spec: str, library: Path, as_of: dt.date | None) -> str | None:
+    def _file_key_for(self, spec: str, library: Path, as_of: dt.date | None
+                      ) -> tuple[str, str, tuple[str, str, str | None] | None] | None:
+        """The key of the law entry ``spec`` resolves to, the SHA-256 of that rulebook file's bytes, and (for an id
+        or ``id@version``) the version, start and end the library's table gives it; None when not cached."""
         if is_path_spec(spec):
-            return self._file_key(Path(spec).read_bytes())
+            content = Path(spec).read_bytes()
+            return self._file_key(content), hashlib.sha256(content).hexdigest(), None
         match = ID_VERSION_RE.match(spec)
         rulebook_id = match.group(1) if match is not None else spec
         if match is None and not ID_RE.match(spec):
@@ -129,10 +143,12 @@ class RulebookCache:
         files = _version_files(library, rulebook_id)
         if files is None:
             return None
-        state = self._read(self._library_key(rulebook_id, files))
-        if state is None:
+        contents = {path: path.read_bytes() for path in files}
+        state_key = self._library_key(rulebook_id, files, contents)
+        state = self._read(state_key)
+        if state is None or _checksum(state_key, "", state["versions"]) != state.get("versions_sha256"):
             return None
-        versions = state["versions"]   # oldest first: [version, start, end or None, file key]
+        versions = state["versions"]   # oldest first: [version, start, end or None, file key, file name]
         if match is not None:
             chosen = [row for row in versions if row[0] == match.group(2)]
         elif as_of is None:
@@ -140,9 +156,13 @@ class RulebookCache:
         else:
             chosen = [row for row in versions if in_period(as_of, dt.date.fromisoformat(row[1]),
                                                            dt.date.fromisoformat(row[2]) if row[2] else None)]
-        if len(chosen) != 1 or not isinstance(chosen[0][3], str):
+        if len(chosen) != 1:
             return None    # no version in force (the registry says which are nearest), or a name it lacks
-        return str(chosen[0][3])
+        version, start, end, key, name = chosen[0]
+        source = next((path for path in files if path.name == name), None)
+        if source is None or not isinstance(key, str) or key != self._file_key(contents[source]):
+            return None
+        return key, hashlib.sha256(contents[source]).hexdigest(), (version, start, end)
 
     # --- storing -----------------------------------------------------------------------------------------
 
@@ -173,8 +193,9 @@ class RulebookCache:
             if content is None:
                 return
             data = msgspec.to_builtins(law)
-            verified = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-            self._write(self._file_key(content), {"law": data, "law_sha256": hashlib.sha256(verified).hexdigest()})
+            key, source_sha256 = self._file_key(content), hashlib.sha256(content).hexdigest()
+            self._write(key, {"law": data, "source_sha256": source_sha256,
+                              "law_sha256": _checksum(key, source_sha256, data)})
             if versions is None or is_path_spec(spec):
                 return
             match = ID_VERSION_RE.match(spec)
@@ -183,8 +204,9 @@ class RulebookCache:
             if files is None or set(files) != set(snapshot) or any(path not in snapshot for *_, path in versions):
                 return
             rows = [[version, start.isoformat(), end.isoformat() if end is not None else None,
-                     self._file_key(snapshot[path])] for version, start, end, path in versions]
-            self._write(self._library_key(rulebook_id, files, snapshot), {"versions": rows})
+                     self._file_key(snapshot[path]), path.name] for version, start, end, path in versions]
+            state_key = self._library_key(rulebook_id, files, snapshot)
+            self._write(state_key, {"versions": rows, "versions_sha256": _checksum(state_key, "", rows)})
         except (OSError, ValueError, TypeError):
             return
 
@@ -218,6 +240,13 @@ class RulebookCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps({"key": key, **payload}, ensure_ascii=False, sort_keys=True).encode("utf-8"),
                      private=True)
+
+
+def _checksum(key: str, source_sha256: str, content: Any) -> str:
+    """SHA-256 over an entry's key, the SHA-256 of the bytes it was made from, and its content (canonical JSON):
+    damage to any of them, or an entry put under another key, does not verify."""
+    text = json.dumps([key, source_sha256, content], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _version_files(library: Path, rulebook_id: str) -> list[Path] | None:
