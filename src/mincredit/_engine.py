@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -125,39 +125,49 @@ def _code_range(law: Law) -> str:
 def is_plain(subject: Subject, law: Law) -> bool:
     """Whether the subject has only plain violations (a stated tier, nothing a trigger could read) and honours,
     which the kernel scores without the analysis."""
+    return _plain_records(subject, law, None) is not None
+
+
+def _plain_records(subject: Subject, law: Law, tables: Tables | None
+                   ) -> tuple[list[ViolationRecord], list[HonourRecord]] | None:
+    """A plain subject's violations and honours (see :func:`is_plain`), in one pass; None for any other subject.
+
+    With ``tables``, also None when a period the kernel may count from a record would end after 9999-12-31: such
+    a record is its subject's error, which :func:`rulebook_errors` words (the kernel counts such a period only when
+    it explains, so the check must come first for every path to agree)."""
     if subject.roles:
-        return False
+        return None
     engine_codes = law.engine_codes
+    violation_last = honour_last = None
+    if tables is not None:
+        violation_last, honour_last = tables.violation_last, tables.honour_last
+    violations: list[ViolationRecord] = []
+    honours: list[HonourRecord] = []
     for record in subject.records:
-        kind = type(record)
-        if kind is ViolationRecord:
-            violation = cast(ViolationRecord, record)   # exactly the plain model: no subclass, no other record
-            if violation.tier is None or violation.indicator in engine_codes \
-                    or not violation.__pydantic_fields_set__ <= PLAIN_VIOLATION_FIELDS:
-                return False
-        elif kind is not HonourRecord or not record.__pydantic_fields_set__ <= PLAIN_HONOUR_FIELDS:
-            return False
-    return True
+        if type(record) is ViolationRecord:   # exactly the plain model: no subclass, no other record
+            if record.tier is None or record.indicator in engine_codes \
+                    or not record.__pydantic_fields_set__ <= PLAIN_VIOLATION_FIELDS \
+                    or (violation_last is not None and record.determined_on > violation_last):
+                return None
+            violations.append(record)
+        elif type(record) is HonourRecord:
+            if not record.__pydantic_fields_set__ <= PLAIN_HONOUR_FIELDS or (
+                    honour_last is not None and record.valid_until is None and record.awarded_on > honour_last):
+                return None
+            honours.append(record)
+        else:
+            return None
+    return violations, honours
 
 
-def _within_calendar(subject: Subject, tables: Tables) -> bool:
-    """Whether every period the kernel may count from the subject's records ends by 9999-12-31 (a record starting
-    later is its subject's error, which :func:`rulebook_errors` words; the kernel counts such a period only when it
-    explains, so the check must come first for every path to agree)."""
-    violation_last, honour_last = tables.violation_last, tables.honour_last
-    for record in subject.records:
-        if type(record) is ViolationRecord:
-            if record.determined_on > violation_last:
-                return False
-        elif type(record) is HonourRecord and record.valid_until is None and record.awarded_on > honour_last:
-            return False
-    return True
-
-
-def evaluate_plain(day: Day, subject: Subject, explain: bool) -> SubjectResult:
-    """A plain subject (:func:`is_plain`) already checked against the rulebook (:func:`rulebook_errors`)."""
-    violations = [record for record in subject.records if isinstance(record, ViolationRecord)]
-    honours = [record for record in subject.records if isinstance(record, HonourRecord)]
+def evaluate_plain(day: Day, subject: Subject, explain: bool,
+                   records: tuple[list[ViolationRecord], list[HonourRecord]] | None = None) -> SubjectResult:
+    """A plain subject (:func:`is_plain`) already checked against the rulebook (:func:`rulebook_errors`);
+    ``records``: its violations and honours, when already split."""
+    if records is None:
+        records = ([record for record in subject.records if isinstance(record, ViolationRecord)],
+                   [record for record in subject.records if isinstance(record, HonourRecord)])
+    violations, honours = records
     explainer = Explainer(day) if explain else None
     deductions, bonus = tally(day, violations, honours, explainer)
     law = day.law
@@ -189,11 +199,10 @@ def checked_result(subject: Subject, rulebook: CompiledRulebook, as_of: dt.date,
     law = rulebook.law
     tables = rulebook.tables
     try:
-        if subject.kind == law.kind and is_plain(subject, law) \
-                and tables.public_problem(subject.public_score, subject.status) is None \
-                and _within_calendar(subject, tables):
+        records = _plain_records(subject, law, tables) if subject.kind == law.kind else None
+        if records is not None and tables.public_problem(subject.public_score, subject.status) is None:
             try:
-                return evaluate_plain(rulebook.day(as_of), subject, explain)
+                return evaluate_plain(rulebook.day(as_of), subject, explain, records)
             except UnknownRule:
                 pass
         problems = rulebook_errors(subject, rulebook, index, entry)
