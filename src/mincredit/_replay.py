@@ -140,21 +140,23 @@ class EvaluationRecord:
     data: dict[str, Any]
 
 
-def _field(data: Any, *path: str) -> Any:
+def record_field(data: Any, *path: str, kind: str = "evaluation") -> Any:
+    """The value at ``path`` in a record of ``kind`` (evaluation, population), or the error a clerk reads when the
+    record has no such field."""
     value = data
     for key in path:
         if not isinstance(value, dict) or key not in value:
-            raise ReplayError(f"this is not a mincredit evaluation record: it has no {'.'.join(path)}")
+            raise ReplayError(f"this is not a mincredit {kind} record: it has no {'.'.join(path)}")
         value = value[key]
     return value
 
 
 def parse_record(data: Any) -> EvaluationRecord:
-    if _field(data, "record") != RECORD_KIND:
+    if record_field(data, "record") != RECORD_KIND:
         raise ReplayError(f"this is not a mincredit evaluation record (its 'record' is not {RECORD_KIND!r})")
-    if _field(data, "format") != RECORD_FORMAT:
+    if record_field(data, "format") != RECORD_FORMAT:
         raise ReplayError(f"the record has format {data['format']!r}; this mincredit reads format {RECORD_FORMAT}")
-    strings = {name: _field(data, *path) for name, path in {
+    strings = {name: record_field(data, *path) for name, path in {
         "id": ("rulebook", "id"), "version": ("rulebook", "version"), "digest": ("rulebook", "digest"),
         "as_of": ("as_of",), "facts": ("facts", "digest"), "library": ("library", "version"),
     }.items()}
@@ -175,7 +177,7 @@ def parse_record(data: Any) -> EvaluationRecord:
         as_of = dt.date.fromisoformat(strings["as_of"])
     except ValueError:
         raise ReplayError(f"the record's as_of {strings['as_of']!r} is not a date") from None
-    evaluation = _field(data, "evaluation")
+    evaluation = record_field(data, "evaluation")
     if not isinstance(evaluation, dict) or not isinstance(evaluation.get("results"), list):
         raise ReplayError("the record's evaluation has no list of results")
     return EvaluationRecord(strings["id"], strings["version"], strings["digest"], as_of, strings["facts"],

@@ -34,6 +34,7 @@ from mincredit._replay import (
     ReplayError,
     compare_rows,
     library_version,
+    record_field,
     recorded_rulebook,
 )
 from mincredit.facts._reading import FactError
@@ -151,11 +152,7 @@ class PopulationRecord:
 
 
 def _text(data: Any, *path: str) -> str:
-    value = data
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            raise ReplayError(f"this is not a mincredit population record: it has no {'.'.join(path)}")
-        value = value[key]
+    value = record_field(data, *path, kind="population")
     if not isinstance(value, str):
         raise ReplayError(f"the record's {'.'.join(path)} must be text, not {value!r}")
     return value
