@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "miners.yaml"
 EVALUATE = ["evaluate", str(EXAMPLE), "--rulebook", "miner", "--as-of", "2024-06-30"]
 
+pytestmark = pytest.mark.usefixtures("outside_the_checkout")   # stderr holds only what the test expects
+
 
 def broken(error: BaseException) -> Any:
     def fail(*args: object, **kwargs: object) -> None:
@@ -69,11 +71,10 @@ def test_ctrl_c_on_the_document_path_is_one_line_and_130(where: str, tmp_path: P
     assert not record.exists() and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("command", [["table", "--rulebook", "miner"], ["versions"], ["lint", "rulebooks/miner.yaml"],
-                                     ["diff", "miner", "miner"]])
+@pytest.mark.parametrize("command", [["table", "--rulebook", "miner"], ["versions"],
+                                     ["lint", str(ROOT / "rulebooks" / "miner.yaml")], ["diff", "miner", "miner"]])
 def test_ctrl_c_in_any_command_is_one_line_and_130(command: list[str], monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(ROOT)
     import mincredit.rules._registry
 
     monkeypatch.setattr(mincredit.rules._registry.RulebookLibrary, "versions", broken(KeyboardInterrupt()))

@@ -35,6 +35,9 @@ from mincredit.rules._registry import RulebookLibrary
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
+# The CLI is run from a folder without project settings: its stderr holds only what the test counts.
+pytestmark = pytest.mark.usefixtures("outside_the_checkout")
+
 AS_OF = "2024-06-30"
 EXIT_STATUSES = {0, 1}          # every subject's problem is its own: a file-wide status (2) is not expected here
 FUZZ = settings(max_examples=20, deadline=None, derandomize=True,
