@@ -129,3 +129,25 @@ def test_ctrl_c_on_the_batch_path_is_one_line_and_130(tmp_path: Path, monkeypatc
     assert main(["evaluate", str(facts), "--rulebook", "miner", "--as-of", "2024-06-30", "--output", str(out)]) == 130
     assert capsys.readouterr().err.strip() == f"mincredit evaluate: interrupted; {out} was left as it was"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_0(output: str, tmp_path: Path) -> None:
+    """``mincredit evaluate … | head -1``: the rest of the output has nowhere to go, which is not a problem with
+    the subjects (exit 1) nor a crash; rich's own handling exited 1."""
+    from builders import uscc_of
+
+    facts = tmp_path / "facts.jsonl"
+    record = '{"type": "violation", "id": "v-1", "indicator": "M03", "tier": 2, "determined_on": "2023-05-10"}'
+    facts.write_text("".join(f'{{"uscc": "{uscc_of(number)}", "name": "矿业{number}", "kind": "miner", '
+                             f'"public_score": 850, "records": [{record}]}}\n' for number in range(1000)),
+                     encoding="utf-8")   # each subject's explanation printed after the table
+    process = subprocess.Popen([sys.executable, "-m", "mincredit", "evaluate", str(facts), "--rulebook", "miner",
+                                "--as-of", "2024-06-30", "--format", output],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(100)
+    process.stdout.close()                      # the reader goes away long before the output ends
+    err = process.stderr.read().decode("utf-8")
+    assert process.wait(timeout=60) == 0, err
+    assert err == ""

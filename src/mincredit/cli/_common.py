@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -175,9 +176,18 @@ def _stdout_console() -> Console:
     """
     from rich.console import Console
 
+    class StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # The reader went away (``| head``). rich would exit 1, which here means "subjects had errors";
+            # instead stdout goes to the null device and the command ends as main() ends any broken pipe.
+            self.quiet = True
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            raise BrokenPipeError
+
     terminal = sys.stdout.isatty()
-    return Console(markup=False, emoji=False, highlight=False, soft_wrap=False,
-                   width=None if terminal else UNWRAPPED_WIDTH)
+    return StdoutConsole(markup=False, emoji=False, highlight=False, soft_wrap=False,
+                         width=None if terminal else UNWRAPPED_WIDTH)
 
 
 def parse_quarter(text: str) -> dt.date:
