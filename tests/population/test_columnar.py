@@ -148,6 +148,38 @@ def test_bad_rows_are_reported_with_their_row_and_the_rest_evaluated(tmp_path: P
     assert document_errors(tmp_path / "facts.csv") == errors
 
 
+@pytest.mark.parametrize("kind", ["date32", "date64", "dictionary of date32"])
+def test_a_date_python_cannot_hold_is_its_rows_problem_on_every_path(tmp_path: Path, kind: str) -> None:
+    """Parquet holds days before 0001-01-01 and after 9999-12-31; such a cell was a crash (exit 70) on every path."""
+    rows = rows_of(population(3))
+    first_bad = len(rows) + 1
+    rows += [{"uscc": uscc_of(800), "name": "年份过大公司", "kind": "miner", "public_score": Decimal("850"),
+              "record_id": "v-1", "type": "violation", "indicator": "M03", "tier": 2,
+              "determined_on": "9999-12-31"},
+             {"uscc": uscc_of(801), "name": "年份过小公司", "kind": "miner", "public_score": Decimal("850"),
+              "record_id": "v-1", "type": "violation", "indicator": "M03", "tier": 2,
+              "determined_on": "0001-01-01"}]
+    table = arrow_table(rows)
+    days = table.column("determined_on").cast(pa.int32()).to_pylist()
+    days[first_bad - 1] += 1          # the day after 9999-12-31
+    days[first_bad] -= 1              # the day before 0001-01-01
+    dates = pa.array(days, pa.int32()).cast(pa.date32())
+    if kind == "date64":
+        dates = pa.array([None if day is None else day * 86_400_000 for day in days], pa.int64()).cast(pa.date64())
+    elif kind.startswith("dictionary"):
+        dates = dates.dictionary_encode()
+    table = table.set_column(table.schema.get_field_index("determined_on"), "determined_on", dates)
+    pq.write_table(table, tmp_path / "facts.parquet")
+    for explain in (False, True):
+        got, errors = run(tmp_path / "facts.parquet", tmp_path, explain=explain)
+        assert len(got) == 3, errors                      # the others evaluated
+        assert errors == [
+            f"{tmp_path / 'facts.parquet'}, row {first_bad + offset}: subject #{4 + offset} ({uscc_of(800 + offset)} "
+            f"{name}): the date in column 'determined_on' lies outside the years 1 to 9999; it was not evaluated"
+            for offset, name in enumerate(["年份过大公司", "年份过小公司"])]
+        assert document_errors(tmp_path / "facts.parquet") == errors
+
+
 def document_errors(path: Path, subjects: Path | None = None) -> list[str]:
     """The errors of a columnar file read as any facts file is (the document outputs): the batch run's, row for
     row."""

@@ -354,6 +354,14 @@ def readable(batch: pa.RecordBatch) -> pa.RecordBatch:
         dictionary = pa.types.is_dictionary(kind)
         values = column.dictionary if dictionary else column
         value_kind = values.type
+        if pa.types.is_date(value_kind):
+            # Arrow holds days Python cannot: a year before 1 or after 9999 is its row's problem, not a crash
+            for row in np.flatnonzero(_beyond_python_dates(column)).tolist():
+                problems = problems if problems is not None else [None] * batch.num_rows
+                said = f"the date in column {name!r} lies outside the years 1 to 9999"
+                problems[row] = said if problems[row] is None else f"{problems[row]}; {said}"
+            columns.append(column)
+            continue
         if not (is_text(value_kind) or pa.types.is_binary(value_kind) or pa.types.is_large_binary(value_kind)):
             columns.append(column)
             continue
@@ -379,6 +387,17 @@ def readable(batch: pa.RecordBatch) -> pa.RecordBatch:
         columns.append(pa.array(problems, pa.string()))
         names.append(PROBLEM)
     return pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _beyond_python_dates(column: pa.Array) -> npt.NDArray[np.bool_]:
+    """For each row of a date column (date32 or date64, dictionary-encoded or not): whether its day lies before
+    0001-01-01 or after 9999-12-31 (a missing date does not)."""
+    values = column.dictionary.take(column.indices) if pa.types.is_dictionary(column.type) else column
+    # date64 counts milliseconds: compared with the first and the day after the last in milliseconds, exactly
+    day = 86_400_000 if pa.types.is_date64(values.type) else 1
+    counts = values.cast(pa.int64() if day > 1 else pa.int32())
+    outside = pc.or_(pc.less(counts, FIRST_DAY * day), pc.greater_equal(counts, (LAST_DAY + 1) * day))
+    return np_bool(pc.fill_null(outside, False))
 
 
 def _repaired(values: pa.Array) -> tuple[pa.Array, dict[int, str]]:
