@@ -395,9 +395,14 @@ def _beyond_python_dates(column: pa.Array) -> npt.NDArray[np.bool_]:
     values = column.dictionary.take(column.indices) if pa.types.is_dictionary(column.type) else column
     # date64 counts milliseconds: compared with the first and the day after the last in milliseconds, exactly
     day = 86_400_000 if pa.types.is_date64(values.type) else 1
-    counts = values.cast(pa.int64() if day > 1 else pa.int32())
-    outside = pc.or_(pc.less(counts, FIRST_DAY * day), pc.greater_equal(counts, (LAST_DAY + 1) * day))
-    return np_bool(pc.fill_null(outside, False))
+    first, after_last = FIRST_DAY * day, (LAST_DAY + 1) * day
+    held = raw(values)
+    # The buffer's least and greatest, rows without a date included (what stands there means nothing): within the
+    # years, no row is outside them; else the rows with a date are looked at one by one (rarely).
+    if not len(held) or (held.min() >= first and held.max() < after_last):
+        return np.zeros(len(column), dtype=bool)
+    outside: npt.NDArray[np.bool_] = ((held < first) | (held >= after_last)) & valid(values)
+    return outside
 
 
 def _repaired(values: pa.Array) -> tuple[pa.Array, dict[int, str]]:
