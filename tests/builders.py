@@ -12,7 +12,7 @@ from typing import Any
 from mincredit._kernel import Law
 from mincredit.facts._models import Subject
 from mincredit.facts._uscc import check_character
-from mincredit.rules._compiling import CompiledRulebook
+from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules._registry import load_rulebook
 
 MINER_USCC = "91150600MA13R7T5Q6"
@@ -23,6 +23,34 @@ AGENCY_USCC = "12150000MB1A2C3D4A"
 @cache
 def shipped(name: str) -> CompiledRulebook:
     return load_rulebook(name)
+
+
+@cache
+def fractional_rulebook() -> CompiledRulebook:
+    """The miner rulebook with points an eighth of the shipped ones, honour levels a quarter point more, and a
+    missing public score counted as zero."""
+    source = shipped("miner").source
+    indicators = [indicator.model_copy(update={"tiers": [tier.model_copy(update={"points": tier.points / 8})
+                                                         for tier in indicator.tiers]})
+                  for indicator in source.indicators]
+    honours = source.honours.model_copy(update={"levels": [level.model_copy(update={"points": level.points
+                                                                                    + Decimal("0.25")})
+                                                           for level in source.honours.levels]})
+    formula = source.formula.model_copy(update={"missing_public_score": "zero"})
+    return compile_rulebook(source.model_copy(update={"indicators": indicators, "honours": honours,
+                                                      "formula": formula}))
+
+
+@cache
+def triggered_rulebook() -> CompiledRulebook:
+    """The miner rulebook with a blacklist trigger that takes any violation: a subject with one counting gets a
+    proposal (so the fast paths leave every subject with a violation to the engine)."""
+    source = shipped("miner").source
+    assert source.blacklist is not None
+    trigger = source.blacklist.triggers[0]
+    loose = trigger.model_copy(update={"when": [trigger.when[0]]})           # record_type: violation, nothing else
+    return compile_rulebook(source.model_copy(update={
+        "blacklist": source.blacklist.model_copy(update={"triggers": [loose]})}))
 
 
 def generated_population(count: int, seed: int) -> list[dict[str, Any]]:

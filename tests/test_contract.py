@@ -30,7 +30,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from builders import population_for, shipped
+from builders import fractional_rulebook, population_for, shipped, triggered_rulebook
 from oracle import Oracle
 
 from mincredit import evaluate, evaluate_stream, evaluate_table
@@ -42,7 +42,7 @@ from mincredit._results import SubjectErrors, SubjectResult, to_builtins
 from mincredit._timeline import analyse
 from mincredit.facts._models import Subject
 from mincredit.facts._validating import read_facts_file, validate_subject
-from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
+from mincredit.rules._compiling import CompiledRulebook
 from mincredit.rules._registry import load_rulebook
 
 pa = pytest.importorskip("pyarrow")
@@ -58,38 +58,14 @@ HEADER = ("as_of", "rulebook_id", "rulebook_version", "rulebook_digest")
 # ---------------------------------------------------------------- the rulebooks
 
 
-def fractional() -> CompiledRulebook:
-    """Points an eighth of the shipped ones, honour levels a quarter point more, a missing public score zero."""
-    source = shipped("miner").source
-    indicators = [indicator.model_copy(update={"tiers": [tier.model_copy(update={"points": tier.points / 8})
-                                                         for tier in indicator.tiers]})
-                  for indicator in source.indicators]
-    honours = source.honours.model_copy(update={"levels": [level.model_copy(update={"points": level.points
-                                                                                    + Decimal("0.25")})
-                                                           for level in source.honours.levels]})
-    formula = source.formula.model_copy(update={"missing_public_score": "zero"})
-    return compile_rulebook(source.model_copy(update={"indicators": indicators, "honours": honours,
-                                                      "formula": formula}))
-
-
-def triggered() -> CompiledRulebook:
-    """A blacklist trigger that takes any violation: a subject with one counting gets a proposal."""
-    source = shipped("miner").source
-    assert source.blacklist is not None
-    trigger = source.blacklist.triggers[0]
-    loose = trigger.model_copy(update={"when": [trigger.when[0]]})           # record_type: violation, nothing else
-    return compile_rulebook(source.model_copy(update={
-        "blacklist": source.blacklist.model_copy(update={"triggers": [loose]})}))
-
-
 @cache
 def rulebook(name: str) -> CompiledRulebook:
     if name == "revision":
         return load_rulebook(str(REVISION))
     if name == "fractional":
-        return fractional()
+        return fractional_rulebook()
     if name == "triggered":
-        return triggered()
+        return triggered_rulebook()
     return shipped(name)
 
 

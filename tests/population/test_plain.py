@@ -16,7 +16,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from builders import generated_population, shipped
+from builders import fractional_rulebook, generated_population, shipped, triggered_rulebook, uscc_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,50 +27,17 @@ from mincredit._population.evaluator import Worker
 from mincredit._population.plain import PlainScorer
 from mincredit._population.run import BatchRequest, run_batch
 from mincredit._results import SubjectResult
-from mincredit.facts._uscc import check_character
 from mincredit.facts._validating import validate_subject
-from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
+from mincredit.rules._compiling import CompiledRulebook
 
 AS_OF = dt.date(2024, 6, 30)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def uscc_of(number: int) -> str:
-    first = f"91150{number:012d}"
-    return first + check_character(first)
-
-
-def variant_rulebook() -> CompiledRulebook:
-    """The miner rulebook with fractional points, a missing public score counted as zero, and a blacklist trigger
-    that takes every plain violation (so the fast paths leave every subject with a violation to the engine)."""
-    source = shipped("miner").source
-    indicators = [indicator.model_copy(update={"tiers": [
-        tier.model_copy(update={"points": tier.points / 8}) for tier in indicator.tiers]})
-        for indicator in source.indicators]
-    honours = source.honours.model_copy(update={"levels": [
-        level.model_copy(update={"points": level.points + Decimal("0.25")}) for level in source.honours.levels]})
-    formula = source.formula.model_copy(update={"missing_public_score": "zero"})
-    return compile_rulebook(source.model_copy(update={"indicators": indicators, "honours": honours,
-                                                      "formula": formula}))
-
-
-def triggered_rulebook() -> CompiledRulebook:
-    source = shipped("miner").source
-    assert source.blacklist is not None
-    trigger = source.blacklist.triggers[0]
-    loose = trigger.model_copy(update={"when": [trigger.when[0]]})          # record_type: violation, nothing else
-    return compile_rulebook(source.model_copy(update={
-        "blacklist": source.blacklist.model_copy(update={"triggers": [loose]})}))
-
-
-RULEBOOKS: dict[str, CompiledRulebook] = {}
-
-
 def rulebook_named(name: str) -> CompiledRulebook:
-    if name not in RULEBOOKS:
-        RULEBOOKS[name] = {"variant": variant_rulebook, "triggered": triggered_rulebook}.get(
-            name, lambda: shipped(name))()
-    return RULEBOOKS[name]
+    """A shipped rulebook, or one of the variants (each compiled once: the builders cache them)."""
+    variants = {"variant": fractional_rulebook, "triggered": triggered_rulebook}
+    return variants[name]() if name in variants else shipped(name)
 
 
 # --- writing JSON text exactly as a test wants it ------------------------------------------------------
