@@ -185,8 +185,7 @@ def drop_repeated(outcome: UnitOutcome, distinct: DistinctSubjects, subjects_bef
             here = index << 32 | at
             first = claim(uscc, here)
             if first != here:
-                repeated[index] = repeated_subject_error(uscc, None, (first >> 32, (first & 0xFFFFFFFF) or None),
-                                                         file, at, index)
+                repeated[index] = repeated_subject_error(uscc, None, distinct.place(first), file, at, index)
     if not repeated:
         return
     names: dict[int | None, str | None] = {error.subject_index: error.name for error in outcome.errors if error.name}

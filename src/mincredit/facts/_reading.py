@@ -141,7 +141,22 @@ class DistinctSubjects:
         if first is None:
             self.first[uscc] = index << 32 | (line or 0)
             return None
+        return self.place(first)
+
+    @staticmethod
+    def place(first: int) -> tuple[int, int | None]:
+        """(index, line) of a subject as :attr:`first` holds it."""
         return first >> 32, (first & 0xFFFFFFFF) or None
+
+    def refusal(self, raw: Any, file: str | None, line: int | None, index: int) -> SubjectEntry | None:
+        """The entry that refuses a subject read as ``raw`` when an earlier subject gave its USCC; else None (and
+        its USCC, if it has one, is now taken)."""
+        uscc = uscc_key(raw)
+        first = self.repeats(uscc, index, line)
+        if uscc is None or first is None:
+            return None
+        return SubjectEntry(index, file, line, None,
+                            (repeated_subject_error(uscc, raw.get("name"), first, file, line, index),))
 
 
 def repeated_subject_error(uscc: str, name: Any, first: tuple[int, int | None], file: str | None,

@@ -37,8 +37,6 @@ from mincredit.facts._reading import (
     iter_jsonl_lines,
     lone_surrogate_error,
     parse_jsonl_line,
-    repeated_subject_error,
-    uscc_key,
 )
 from mincredit.facts._types import digits_as_text
 
@@ -242,11 +240,9 @@ def _document_subjects(data: Any, file: str, source_map: SourceMap | None, surro
         if problem is not None:
             yield SubjectEntry(index, file, line, None, (problem,))
             continue
-        uscc = uscc_key(raw)
-        first = distinct.repeats(uscc, index, line)
-        if uscc is not None and first is not None:
-            yield SubjectEntry(index, file, line, None, (
-                repeated_subject_error(uscc, raw.get("name"), first, file, line, index),))
+        refusal = distinct.refusal(raw, file, line, index)
+        if refusal is not None:
+            yield refusal
             continue
         yield validate_subject(raw, file=file, index=index, line=line, source_map=source_map,
                                base_path=("subjects", index))
@@ -288,11 +284,9 @@ def _jsonl_subjects(numbered: Iterable[tuple[int, str | bytes]], file: str) -> I
         if problem is not None:
             yield problem
             continue
-        uscc = uscc_key(raw)
-        first = distinct.repeats(uscc, index, number)
-        if uscc is not None and first is not None:
-            yield SubjectEntry(index, file, number, None, (
-                repeated_subject_error(uscc, raw.get("name"), first, file, number, index),))
+        refusal = distinct.refusal(raw, file, number, index)
+        if refusal is not None:
+            yield refusal
             continue
         yield validate_subject(raw, file=file, index=index, line=number)
 
