@@ -161,12 +161,9 @@ def _plain_records(subject: Subject, law: Law, tables: Tables | None
 
 
 def evaluate_plain(day: Day, subject: Subject, explain: bool,
-                   records: tuple[list[ViolationRecord], list[HonourRecord]] | None = None) -> SubjectResult:
-    """A plain subject (:func:`is_plain`) already checked against the rulebook (:func:`rulebook_errors`);
-    ``records``: its violations and honours, when already split."""
-    if records is None:
-        records = ([record for record in subject.records if isinstance(record, ViolationRecord)],
-                   [record for record in subject.records if isinstance(record, HonourRecord)])
+                   records: tuple[list[ViolationRecord], list[HonourRecord]]) -> SubjectResult:
+    """A plain subject already checked against the rulebook (:func:`rulebook_errors`), with its violations and
+    honours as :func:`_plain_records` split them."""
     violations, honours = records
     explainer = Explainer(day) if explain else None
     deductions, bonus = tally(day, violations, honours, explainer)
@@ -181,8 +178,9 @@ def evaluate_subject(subject: Subject, rulebook: CompiledRulebook, as_of: dt.dat
                      ) -> SubjectResult:
     """Score one subject already checked against the rulebook (see :func:`rulebook_errors`)."""
     day = rulebook.day(as_of)
-    if is_plain(subject, rulebook.law):
-        return evaluate_plain(day, subject, explain)
+    records = _plain_records(subject, rulebook.law, None)
+    if records is not None:
+        return evaluate_plain(day, subject, explain, records)
     from mincredit._timeline import analyse
 
     analysis = analyse(subject, rulebook.source, rulebook.digest, as_of, program=rulebook.program)
