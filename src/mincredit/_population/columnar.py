@@ -616,10 +616,10 @@ class _Rows:
     end: int
     first_row: int
 
-    def cell(self, column: str, offset: int = 0) -> Any:
-        """The value of a column in the subject's row ``offset`` (None where the file has no such column)."""
+    def first(self, column: str) -> Any:
+        """The column's value in the subject's first row (None where the file has no such column)."""
         values = self.columns.get(column)
-        return None if values is None else values[self.start + offset]
+        return None if values is None else values[self.start]
 
     def cells(self, column: str) -> list[Any] | None:
         """The column's values in the subject's rows, or None where the file has no such column."""
@@ -659,13 +659,13 @@ def _subject_data(unit: ColumnarUnit, rows: _Rows, index: int) -> tuple[dict[str
     stops it (rows not together, a subject twice in the subjects file or missing from it, subject columns that
     differ between its rows)."""
     first_row, count = rows.first_row, rows.end - rows.start
-    subject_row = rows.cell(SUBJECT_ROW)
+    subject_row = rows.first(SUBJECT_ROW)
     # Where a problem with the subject's own fields is: its row in the subjects file, or its first row here.
     subject_file, row = ((unit.subjects_file, subject_row + 1) if subject_row is not None and unit.subjects_file
                          else (unit.file, first_row))
-    uscc_value = rows.cell("uscc")
+    uscc_value = rows.first("uscc")
     uscc = "" if uscc_value is None else uscc_value if isinstance(uscc_value, str) else repr(uscc_value)
-    name_value = rows.cell("name")
+    name_value = rows.first("name")
     name = name_value if isinstance(name_value, str) else None
 
     def layout(message: str, at: int | None = first_row, file: str | None = unit.file) -> SubjectEntry:
@@ -675,7 +675,7 @@ def _subject_data(unit: ColumnarUnit, rows: _Rows, index: int) -> tuple[dict[str
     for offset, problem in enumerate(rows.cells(PROBLEM) or ()):
         if problem:
             return layout(f"{problem}; it was not evaluated", first_row + offset)
-    subject_problem = rows.cell(SUBJECT_PROBLEM)
+    subject_problem = rows.first(SUBJECT_PROBLEM)
     if subject_problem:
         return layout(f"{subject_problem}; it was not evaluated", row, subject_file)
     split = unit.splits.get(uscc)
