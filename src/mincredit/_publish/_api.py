@@ -331,6 +331,21 @@ def verify_publication(directory: str | Path) -> list[str]:
     """Every problem with a publication folder: a file missing, changed, or not in the manifest. Empty: intact."""
     folder = Path(directory)
     data, _ = _read_manifest(folder)
+    return _file_problems(folder, data)
+
+
+def _verified_manifest(folder: Path) -> tuple[dict[str, Any], bytes]:
+    """The manifest of a publication folder (its data and bytes, read once) whose files all match it; else the
+    error that lists what does not."""
+    data, raw = _read_manifest(folder)
+    problems = _file_problems(folder, data)
+    if problems:
+        raise PublicationError(f"the publication in {folder} does not match its manifest: " + "; ".join(problems))
+    return data, raw
+
+
+def _file_problems(folder: Path, data: dict[str, Any]) -> list[str]:
+    """A file the manifest lists missing or changed, or a file of the folder it does not list."""
     problems = []
     for name, digest in sorted(data["files"].items()):
         path = folder / name
@@ -354,10 +369,7 @@ def verify_publication(directory: str | Path) -> list[str]:
 def read_publication(directory: str | Path) -> PreviousPublication:
     """A publication folder, verified, as the previous publication of a later one."""
     folder = Path(directory)
-    problems = verify_publication(folder)
-    if problems:
-        raise PublicationError(f"the publication in {folder} does not match its manifest: " + "; ".join(problems))
-    data, raw = _read_manifest(folder)
+    data, raw = _verified_manifest(folder)
     try:
         as_of = dt.date.fromisoformat(data["as_of"])
         rulebook_id = data["rulebook"]["id"]
@@ -413,10 +425,7 @@ def replay_publication(directory: str | Path, entries: Iterable[SubjectEntry | S
     from mincredit.rules._registry import UnknownRulebook, resolve_rulebook
 
     folder = Path(directory)
-    problems = verify_publication(folder)
-    if problems:
-        raise PublicationError(f"the publication in {folder} does not match its manifest: " + "; ".join(problems))
-    data, _ = _read_manifest(folder)
+    data, _ = _verified_manifest(folder)
     try:
         as_of = dt.date.fromisoformat(data["as_of"])
         rulebook_id, version, digest = (data["rulebook"][k] for k in ("id", "version", "digest"))
