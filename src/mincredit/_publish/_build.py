@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from mincredit._engine import evaluate
 from mincredit._publish._privacy import Masker
-from mincredit._publish._rules import Publication, PublishedList, Schedule, Texts
+from mincredit._publish._rules import Publication, Schedule, Texts
 from mincredit._results import SubjectResult
 from mincredit.facts._models import Subject, ViolationRecord
 from mincredit.facts._reading import FactError, SubjectEntry
@@ -336,7 +336,3 @@ def changes_since(previous: Snapshot, current: Snapshot, gone: dict[tuple[str, s
         elif was is not None:
             results.append(ResultChange("gone", str(was["name"]), uscc, str(was.get("grade")), None))
     return Changes(previous.as_of, tuple(blacklist), tuple(results))
-
-
-def list_rules(rules: Publication, which: Literal["blacklist", "results"]) -> PublishedList:
-    return rules.blacklist if which == "blacklist" else rules.results

@@ -15,7 +15,6 @@ failed a check, or some subject could not be evaluated; 2: unusable arguments.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from typing import Any
@@ -48,10 +47,6 @@ def add_measure_parsers(commands: Any) -> None:
     blacklist.add_argument("--format", choices=("text", "json"), default="text")
     add_library_option(blacklist)
     blacklist.set_defaults(handler=run_blacklist)
-
-
-def _date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def run_repair(args: argparse.Namespace) -> int:

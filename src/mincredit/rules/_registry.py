@@ -32,7 +32,7 @@ from mincredit._periods import in_period, period_text
 from mincredit._yaml import YamlReadError, decode_utf8, read_yaml
 from mincredit.rules._compiling import CompiledRulebook, compile_rulebook
 from mincredit.rules._digest import rulebook_digest
-from mincredit.rules._files import HISTORY, ID_RE, ID_VERSION_RE, history_files, is_path_spec, shipped_rulebook_dir
+from mincredit.rules._files import ID_RE, ID_VERSION_RE, history_files, is_path_spec, shipped_rulebook_dir
 from mincredit.rules._loading import LoadedRulebook, load_rulebook_file
 from mincredit.rules._schema import Identity, Rulebook
 
@@ -208,10 +208,6 @@ class RulebookLibrary:
     def shipped(cls) -> RulebookLibrary:
         """The rulebooks shipped with the package (a new value at each call)."""
         return cls(shipped_rulebook_dir())
-
-    @property
-    def history_directory(self) -> Path:
-        return self.directory / HISTORY
 
     def _history_files(self) -> list[tuple[str, str, Path]]:
         found = []
